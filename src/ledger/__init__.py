@@ -1,0 +1,90 @@
+"""ledger: a Git-native, file-based experiment ledger.
+
+    import ledger
+
+    with ledger.start_run(name="xgb-deeper", description="deeper trees help?") as run:
+        params = ledger.params()
+        run.log_metric("val/auc", 0.93)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ledger.errors import LedgerError
+from ledger.tracking import Run, active_run, params, require_run, start_run
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "LedgerError",
+    "Run",
+    "__version__",
+    "active_run",
+    "end_run",
+    "log_artifact",
+    "log_cost",
+    "log_dataset",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "note",
+    "params",
+    "set_tag",
+    "set_tags",
+    "start_run",
+]
+
+
+def log_param(key: str, value: Any) -> None:
+    """Log one parameter on the active run."""
+    require_run().log_param(key, value)
+
+
+def log_params(values: dict[str, Any]) -> None:
+    """Log parameters (nested mappings allowed) on the active run."""
+    require_run().log_params(values)
+
+
+def log_metric(name: str, value: Any, step: int | None = None) -> None:
+    """Log one metric point on the active run (`step` defaults to the metric's next step)."""
+    require_run().log_metric(name, value, step)
+
+
+def log_metrics(values: dict[str, Any], step: int | None = None) -> None:
+    """Log several metrics at one step on the active run."""
+    require_run().log_metrics(values, step)
+
+
+def log_artifact(path: str, kind: str = "artifact", name: str | None = None) -> dict[str, Any]:
+    """Record a file produced by the run (small files beside the record, large in DVC)."""
+    return require_run().log_artifact(path, kind=kind, name=name)
+
+
+def log_dataset(name: str, data: Any, target: Any = None, context: str | None = None) -> dict[str, Any]:
+    """Record statistics of a dataset (rows, columns, missing values, classes, hash)."""
+    return require_run().log_dataset(name, data, target=target, context=context)
+
+
+def log_cost(amount: float, currency: str | None = None, description: str | None = None) -> None:
+    """Record an explicit cost, such as LLM API spend."""
+    require_run().log_cost(amount, currency, description)
+
+
+def set_tag(key: str, value: Any = "") -> None:
+    require_run().set_tag(key, value)
+
+
+def set_tags(tags: dict[str, Any]) -> None:
+    require_run().set_tags(tags)
+
+
+def note(text: str) -> None:
+    """Add a paragraph to the run's narrative notes."""
+    require_run().note(text)
+
+
+def end_run(status: str = "finished") -> None:
+    """End the active run (for runs started without `with`)."""
+    require_run().end(status)

@@ -1,0 +1,38 @@
+"""Context capture: one small provider per kind of context.
+
+A provider that fails warns and returns nothing; it never breaks the user's run.
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class LedgerWarning(UserWarning):
+    """Something ledger could not capture or do; the run goes on."""
+
+
+def catch_and_warn(what: str, default: T) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """Decorate a provider so that any exception becomes a LedgerWarning and `default`."""
+
+    def wrap(fn: Callable[..., T]) -> Callable[..., T]:
+        @functools.wraps(fn)
+        def inner(*args: Any, **kwargs: Any) -> T:
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:  # noqa: BLE001 - capture must never break a run
+                warnings.warn(
+                    f"could not capture {what}: {type(exc).__name__}: {exc}",
+                    LedgerWarning,
+                    stacklevel=2,
+                )
+                return default
+
+        return inner
+
+    return wrap

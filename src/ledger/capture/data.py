@@ -1,0 +1,125 @@
+"""Data versions, read straight from DVC's own files (`*.dvc`, `dvc.lock`): no DVC import.
+
+Each entry names a path (relative to the repository root), DVC's md5, size and file count,
+and where the version was declared. Whether the working tree still matches is a separate,
+slower question answered through DVC (see `ledger.dvcdata`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+from pathlib import Path
+from typing import Any
+
+from ledger import gitstore, yamlio
+from ledger.errors import LedgerError, RecordError
+from ledger.workspace import safe_relpath
+
+
+def _entry(base: str, out: Any, source: str, role: str, root: Path) -> dict[str, Any] | None:
+    if not isinstance(out, dict) or not isinstance(out.get("path"), str):
+        return None
+    path = posixpath.normpath(posixpath.join(base, out["path"])) if base else out["path"]
+    try:
+        path = safe_relpath(path, root)
+    except LedgerError:
+        return None
+    md5 = out.get("md5") or out.get("etag") or out.get("checksum")
+    size = out.get("size")
+    nfiles = out.get("nfiles")
+    return {
+        "path": path,
+        "hash": str(md5) if md5 else None,
+        "size": size if isinstance(size, int) else None,
+        "nfiles": nfiles if isinstance(nfiles, int) else (None if str(md5).endswith(".dir") else 1),
+        "source": source,
+        "matches": None,
+        "role": role,
+    }
+
+
+def dvc_files(root: Path) -> list[str]:
+    out = gitstore.git(
+        root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "*.dvc",
+        check=False,
+    )  # fmt: skip
+    return sorted({p for p in out.decode("utf-8", "replace").split("\0") if p.endswith(".dvc")})
+
+
+def from_dvc_files(root: Path) -> list[dict[str, Any]]:
+    entries = []
+    for relpath in dvc_files(root):
+        try:
+            doc = yamlio.load_file(root / relpath, source=relpath)
+        except (RecordError, OSError):
+            continue
+        for out in (doc or {}).get("outs", []) if isinstance(doc, dict) else []:
+            entry = _entry(posixpath.dirname(relpath), out, relpath, "data", root)
+            if entry:
+                entries.append(entry)
+    return entries
+
+
+def from_dvc_lock(root: Path, lock: str = "dvc.lock") -> list[dict[str, Any]]:
+    path = root / lock
+    if not path.exists():
+        return []
+    try:
+        doc = yamlio.load_file(path, source=lock)
+    except RecordError:
+        return []
+    stages = doc.get("stages", {}) if isinstance(doc, dict) else {}
+    entries = []
+    base = posixpath.dirname(lock)
+    for name, stage in sorted(stages.items()) if isinstance(stages, dict) else []:
+        if not isinstance(stage, dict):
+            continue
+        for role, key in (("dep", "deps"), ("out", "outs")):
+            for out in stage.get(key) or []:
+                entry = _entry(base, out, f"{lock}:{name}", role, root)
+                if entry:
+                    entries.append(entry)
+    return entries
+
+
+def file_hash(path: Path) -> tuple[str, int]:
+    """DVC-compatible md5 of one file and its size."""
+    digest = hashlib.md5(usedforsecurity=False)
+    size = 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def from_config(root: Path, paths: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Data named in ledger.yaml that DVC does not track: hashed directly."""
+    entries = []
+    for relpath in paths:
+        target = root / safe_relpath(relpath, root)
+        if target.is_file():
+            md5, size = file_hash(target)
+            entries.append(
+                {"path": relpath, "hash": md5, "size": size, "nfiles": 1,
+                 "source": "ledger.yaml", "matches": True, "role": "data"}
+            )  # fmt: skip
+        else:
+            entries.append(
+                {"path": relpath, "hash": None, "size": None, "nfiles": None,
+                 "source": "ledger.yaml", "matches": False, "role": "data"}
+            )  # fmt: skip
+    return entries
+
+
+def capture_data(root: Path, extra: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """Every declared data version, deduplicated by (path, hash), first declaration wins."""
+    seen: set[tuple[str, str | None]] = set()
+    result = []
+    for entry in [*from_dvc_files(root), *from_dvc_lock(root), *from_config(root, extra)]:
+        key = (entry["path"], entry["hash"])
+        if key not in seen:
+            seen.add(key)
+            result.append(entry)
+    return result

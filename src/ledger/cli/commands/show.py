@@ -1,0 +1,28 @@
+"""ledger show"""
+
+from __future__ import annotations
+
+import argparse
+
+from ledger import store, yamlio
+from ledger.cli import output
+from ledger.cli.commands._common import load_records
+from ledger.workspace import Workspace
+
+HELP = "show one run's record (by id, unique id prefix or name)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run", metavar="ID", help="run id, unique prefix of one, or run name")
+    parser.add_argument("--format", choices=("yaml", "json"), default="yaml", help="output format")
+
+
+def run(args: argparse.Namespace) -> int:
+    ws = Workspace.find()
+    item = store.find(load_records(ws), args.run)
+    if args.format == "json":
+        output.out(output.to_json(item.record))
+    else:
+        output.out(f"# {item.path} ({item.origin})")
+        output.out(yamlio.dumps(item.record).rstrip("\n"))
+    return 0

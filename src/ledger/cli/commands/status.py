@@ -1,0 +1,44 @@
+"""ledger status"""
+
+from __future__ import annotations
+
+import argparse
+
+from ledger.cli import output
+from ledger.cli.commands._common import add_format
+from ledger.status import workspace_status
+from ledger.workspace import Workspace
+
+HELP = "show running, crashed, uncommitted and unpushed runs"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_format(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    ws = Workspace.find()
+    state = workspace_status(ws)
+    if args.format == "json":
+        output.out(output.to_json({
+            "running": [r["id"] for r in state.running],
+            "crashed": [r["id"] for r in state.crashed],
+            "uncommitted": [r["id"] for r in state.uncommitted],
+            "unpushed": state.unpushed,
+            "upstream": state.upstream,
+            "commit_blocked": state.pending_reason,
+        }))  # fmt: skip
+        return 0
+    rows = []
+    rows += [("running", r["id"], r.get("name"), "") for r in state.running]
+    rows += [("crashed (found now)", r["id"], r.get("name"), "recorded as crashed") for r in state.crashed]
+    rows += [("uncommitted", r["id"], r.get("name"), r["status"]) for r in state.uncommitted]
+    rows += [("unpushed", run_id, "", f"not on {state.upstream}") for run_id in state.unpushed]
+    if not rows:
+        output.out("nothing to report: no running, crashed, uncommitted or unpushed runs")
+        return 0
+    output.out(output.table(rows, ["state", "id", "name", "detail"], args.format))
+    if state.uncommitted:
+        hint = f" ({state.pending_reason})" if state.pending_reason else ""
+        output.out(f"\nrun `ledger commit` to commit the uncommitted runs{hint}")
+    return 0

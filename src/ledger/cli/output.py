@@ -1,0 +1,76 @@
+"""The only place that writes to the terminal: tables, JSON, CSV, messages.
+
+Text from records is untrusted: control characters (ANSI escapes included) are replaced
+before anything reaches a terminal.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+FORMATS = ("table", "markdown", "json", "csv")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def sanitize(text: str) -> str:
+    """Replace control characters (keeping newlines and tabs) with a visible `?`."""
+    return _CONTROL.sub("?", text)
+
+
+def out(text: str = "") -> None:
+    sys.stdout.write(sanitize(text) + "\n")
+
+
+def err(text: str) -> None:
+    sys.stderr.write(sanitize(text) + "\n")
+
+
+def plain(value: Any) -> Any:
+    """JSON-safe: NaN and infinities become null (JSON has no such numbers)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(plain(value), indent=2, ensure_ascii=False, allow_nan=False)
+
+
+def cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        return f"{value:.6g}"
+    if isinstance(value, (dict, list)):
+        return json.dumps(plain(value), ensure_ascii=False, sort_keys=True)
+    return str(value)
+
+
+def table(rows: Sequence[Sequence[Any]], headers: Sequence[str], fmt: str) -> str:
+    """Rows as a table (tabulate), a GitHub markdown table, or CSV."""
+    cells = [[cell(v) for v in row] for row in rows]
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(headers)
+        writer.writerows(cells)
+        return buffer.getvalue().rstrip("\n")
+    from tabulate import tabulate
+
+    if fmt == "markdown":
+        cells = [[c.replace("|", "\\|").replace("\n", " ") for c in row] for row in cells]
+        return tabulate(cells, headers=list(headers), tablefmt="github", disable_numparse=True)
+    return tabulate(cells, headers=list(headers), tablefmt="simple", disable_numparse=True)

@@ -1,0 +1,103 @@
+"""Finding runs whose process died without recording an outcome (SIGKILL, OOM, power loss).
+
+A `running` record names its process (pid, host) and carries a heartbeat. On the same host
+the pid tells: gone, or reused by a process younger than the run, means dead. For another
+host (a shared checkout) only a heartbeat older than STALE_S does.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ledger import gitstore, journal, record, yamlio
+from ledger.errors import RecordError
+from ledger.finalize import Committed, build, commit_record, write_final
+from ledger.workspace import Workspace
+
+STALE_S = 600.0
+
+
+def _parse(ts: str) -> float | None:
+    try:
+        moment = _dt.datetime.strptime(ts, "%Y-%m-%dT%H:%M:%S.%fZ")
+    except (TypeError, ValueError):
+        return None
+    return moment.replace(tzinfo=_dt.timezone.utc).timestamp()
+
+
+def _process_start(pid: int) -> float | None:
+    """When a local process started (Linux /proc), to tell a reused pid from the run's."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        ticks = int(fields[19])
+        with open("/proc/stat", encoding="ascii") as fh:
+            boot = next(int(line.split()[1]) for line in fh if line.startswith("btime"))
+        return boot + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+def is_dead(rec: dict[str, Any], now: float | None = None) -> bool:
+    process = rec.get("process") or {}
+    now = now if now is not None else _dt.datetime.now(_dt.timezone.utc).timestamp()
+    heartbeat = _parse(process.get("heartbeat_at", "")) or _parse(rec.get("started_at", ""))
+    if process.get("host") == socket.gethostname() and isinstance(process.get("pid"), int):
+        pid = process["pid"]
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            pass
+        started = _parse(rec.get("started_at", ""))
+        born = _process_start(pid)
+        return bool(started and born and born > started + 5)
+    return heartbeat is None or now - heartbeat > STALE_S
+
+
+def running_records(ws: Workspace) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(path, record) of every `running` record in the working tree, not yet committed."""
+    for relpath in gitstore.untracked_and_modified(ws.root, record.RECORDS_DIR):
+        if record.run_id_from_path(relpath) is None:
+            continue
+        try:
+            rec = yamlio.load_file(ws.path(relpath), source=relpath)
+        except (RecordError, OSError):
+            continue
+        if isinstance(rec, dict) and rec.get("status") == "running":
+            yield relpath, rec
+
+
+def reap(ws: Workspace) -> list[tuple[dict[str, Any], Committed]]:
+    """Record every dead run as `crashed`, keeping whatever it logged; committed by policy."""
+    reaped = []
+    for _relpath, snapshot in running_records(ws):
+        if not is_dead(snapshot):
+            continue
+        sidecar: Path = ws.path(record.sidecar_dir(snapshot["id"]))
+        context = journal.read_context(sidecar) or {
+            k: v for k, v in snapshot.items() if k not in ("metrics", "process")
+        }
+        fold = journal.Fold()
+        fold.update(sidecar)
+        process = snapshot.get("process") or {}
+        last_seen = process.get("heartbeat_at") or snapshot.get("started_at")
+        started, ended = _parse(snapshot.get("started_at", "")), _parse(last_seen or "")
+        message = (
+            f"process {process.get('pid')} on {process.get('host')} died without recording "
+            "an outcome (killed with SIGKILL, out of memory, or the machine stopped)"
+        )
+        rec = build(
+            ws, context, fold, status="crashed", ended_at=last_seen,
+            duration_s=(ended - started) if started and ended else None,
+            error={"type": "Crashed", "message": message}, resources=None,
+        )  # fmt: skip
+        write_final(ws, rec, keep_series=fold.has_steps)
+        reaped.append((rec, commit_record(ws, rec)))
+    return reaped
