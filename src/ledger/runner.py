@@ -62,14 +62,19 @@ def run_command(
     tags: dict[str, str] | None = None,
     overrides: list[str] | None = None,
     baseline: bool = False,
+    fields: dict[str, Any] | None = None,
+    cwd: str | None = None,
+    env: dict[str, str] | None = None,
 ) -> Outcome:
+    """Run `argv` (no shell) as a recorded run; `fields` adds record fields known at start,
+    `cwd`/`env` change where and with what environment the child runs."""
     _executable(argv)
     run = Run.create(
         ws, name=name, description=description, tags=tags, overrides=overrides,
-        argv=argv, baseline=baseline,
+        argv=argv, baseline=baseline, fields=fields,
     )  # fmt: skip
-    env = dict(os.environ)
-    env.update({ENV_RUN_ID: run.id, ENV_RUN_DIR: str(run._dir), ENV_ROOT: str(ws.root)})
+    child_env = dict(os.environ if env is None else env)
+    child_env.update({ENV_RUN_ID: run.id, ENV_RUN_DIR: str(run._dir), ENV_ROOT: str(ws.root)})
     received: list[int] = []
     child: subprocess.Popen[bytes] | None = None
 
@@ -89,7 +94,7 @@ def run_command(
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     try:
         try:
-            child = subprocess.Popen(argv, env=env)
+            child = subprocess.Popen(argv, env=child_env, cwd=cwd)
         except OSError as exc:
             run.end("failed", {"type": type(exc).__name__, "message": str(exc), "exit_code": 127})
             raise LedgerError(f"could not start {argv[0]}: {exc.strerror or exc}") from None

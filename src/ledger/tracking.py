@@ -100,8 +100,12 @@ class Run:
         overrides: list[str] | None = None,
         argv: list[str] | None = None,
         baseline: bool = False,
+        fields: dict[str, Any] | None = None,
     ) -> Run:
-        """Capture the context and write the `running` record (owner side)."""
+        """Capture the context and write the `running` record (owner side).
+
+        `fields` adds record fields known at start (e.g. `reproduces` for a reproduction).
+        """
         overrides = list(overrides or [])
         effective = effective_params(ws, overrides, params)  # bad params fail before starting
         started = record.utcnow()
@@ -111,10 +115,10 @@ class Run:
         run_id = record.new_id(name, started)
         sidecar = record.sidecar_dir(run_id)
         ws.path(sidecar).mkdir(parents=True, exist_ok=True)
-        fields, env_document = capture_context(
+        captured, env_document = capture_context(
             ws, sidecar, params=effective, argv=argv, overrides=overrides
         )
-        store_env_document(ws, fields.get("env"), env_document)
+        store_env_document(ws, captured.get("env"), env_document)
         context = {
             "id": run_id,
             "name": name,
@@ -124,7 +128,8 @@ class Run:
             "status": "running",
             "baseline": bool(baseline),
             "started_at": record.timestamp(started),
-            **fields,
+            **captured,
+            **(fields or {}),
         }
         run = cls(ws, run_id, ws.path(sidecar), owner=True)
         run._t0 = started.timestamp()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import keyword
 import os
 import sys
 import traceback
@@ -36,7 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in COMMANDS:
-        module = importlib.import_module(f"ledger.cli.commands.{name.replace('-', '_')}")
+        module_name = name.replace("-", "_")
+        if keyword.iskeyword(module_name):
+            module_name += "_"  # `ledger import` lives in commands/import_.py
+        module = importlib.import_module(f"ledger.cli.commands.{module_name}")
         command = sub.add_parser(name, help=module.HELP, description=module.HELP)
         module.add_arguments(command)
         command.set_defaults(handler=module.run)
