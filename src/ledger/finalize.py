@@ -133,6 +133,8 @@ def commit_record(ws: Workspace, rec: dict[str, Any]) -> Committed:
         sha = gitstore.commit_files(ws.root, ledger_files(ws, rec), commit_message(rec, ws.config))
     except (CommitError, gitstore.GitError) as exc:
         reason = str(exc)
+        if "auto-detect email" in reason or "tell me who you are" in reason:
+            reason = "git has no identity: run `git config user.name NAME` and `git config user.email EMAIL`"
         warnings.warn(
             f"run {rec['id']} is recorded but not committed ({reason}): "
             "run `ledger commit` when you can",
