@@ -87,7 +87,7 @@ def reap(ws: Workspace) -> list[tuple[dict[str, Any], Committed]]:
         fold = journal.Fold()
         fold.update(sidecar)
         process = snapshot.get("process") or {}
-        last_seen = process.get("heartbeat_at") or snapshot.get("started_at")
+        last_seen = str(process.get("heartbeat_at") or snapshot.get("started_at"))
         started, ended = _parse(snapshot.get("started_at", "")), _parse(last_seen or "")
         message = (
             f"process {process.get('pid')} on {process.get('host')} died without recording "

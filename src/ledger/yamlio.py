@@ -31,11 +31,11 @@ _ALLOWED_TAGS = frozenset(
 )
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+class _Loader(_BaseLoader):
     """Safe loader whose timestamps stay JSON-compatible (ISO strings)."""
 
 
-def _construct_timestamp(loader: Any, node: yaml.Node) -> str:
+def _construct_timestamp(loader: Any, node: yaml.ScalarNode) -> str:
     value = yaml.SafeLoader.construct_yaml_timestamp(loader, node)
     if isinstance(value, (_dt.datetime, _dt.date)):
         return value.isoformat()
@@ -114,7 +114,7 @@ def load_file(path: Path, *, source: str | None = None, max_bytes: int = MAX_BYT
     return loads(data, source=source or str(path), max_bytes=max_bytes)
 
 
-class _Dumper(_BaseDumper):  # type: ignore[misc, valid-type]
+class _Dumper(_BaseDumper):
     def ignore_aliases(self, data: Any) -> bool:
         return True
 

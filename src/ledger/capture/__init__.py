@@ -8,8 +8,9 @@ from __future__ import annotations
 import functools
 import warnings
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
+P = ParamSpec("P")
 T = TypeVar("T")
 
 
@@ -17,12 +18,12 @@ class LedgerWarning(UserWarning):
     """Something ledger could not capture or do; the run goes on."""
 
 
-def catch_and_warn(what: str, default: T) -> Callable[[Callable[..., T]], Callable[..., T]]:
+def catch_and_warn(what: str, default: Any) -> Callable[[Callable[P, T]], Callable[P, T]]:
     """Decorate a provider so that any exception becomes a LedgerWarning and `default`."""
 
-    def wrap(fn: Callable[..., T]) -> Callable[..., T]:
+    def wrap(fn: Callable[P, T]) -> Callable[P, T]:
         @functools.wraps(fn)
-        def inner(*args: Any, **kwargs: Any) -> T:
+        def inner(*args: P.args, **kwargs: P.kwargs) -> T:
             try:
                 return fn(*args, **kwargs)
             except Exception as exc:  # noqa: BLE001 - capture must never break a run
