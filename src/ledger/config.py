@@ -14,10 +14,12 @@ CONFIG_FILE = "ledger.yaml"
 COMMIT_POLICIES = ("auto", "off")
 DIRECTIONS = ("max", "min")
 
-# Metric names whose last word is one of these are minimised unless ledger.yaml says otherwise.
+# Metric names with one of these words in their last segment are minimised unless
+# ledger.yaml says otherwise (word-wise: `val_loss_epoch` and `fit_time_s` are minimised,
+# `lossless_ratio` is not).
 _MIN_WORDS = re.compile(
-    r"(loss|error|err|rmse|mse|mae|mape|smape|logloss|log_loss|time|cost|latency|"
-    r"perplexity|ppl|wer|cer|fpr|fnr|duration|memory)s?$",
+    r"(?:^|[_\-])(loss|error|err|rmse|mse|mae|mape|smape|logloss|log_loss|time|cost|latency|"
+    r"perplexity|ppl|wer|cer|fpr|fnr|duration|memory|seconds)s?(?:$|[_\-])",
     re.I,
 )
 

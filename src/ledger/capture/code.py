@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,20 +72,19 @@ def capture_code(root: Path, extra_extensions: tuple[str, ...] = ()) -> CodeStat
         # Start from a copy of the user's index for its stat cache (so unchanged files are
         # not re-hashed), then make it match the working tree for tracked files.
         if real_index.exists():
-            with open(real_index, "rb") as src, open(index, "wb") as dst:
-                dst.write(src.read())
+            # copy2 keeps the index file's mtime: git's racy-clean check compares entry
+            # times against it, and a fresh mtime would hide a same-size edit made within
+            # the same second.
+            shutil.copy2(real_index, index)
         else:
             os.unlink(index)
         gitstore.git(root, "add", "-u", "--", ".", env=env, check=False)
         untracked = _untracked_sources(root, extra_extensions, env)
         if untracked:
             gitstore.git(root, "add", "-f", "--", *untracked, env=env)
-        for ledger_path in LEDGER_PATHS:
-            gitstore.git(
-                root, "rm", "-r", "-q", "--cached", "--ignore-unmatch", "--", ledger_path,
-                env=env,
-            )  # fmt: skip
-        tree = gitstore.text(root, "write-tree", env=env)
+        # ledger's own files are left out of the code's identity (dropped from the top-level
+        # tree: `git rm --cached` would be quadratic in the number of records).
+        tree = gitstore.tree_without(root, gitstore.text(root, "write-tree", env=env), LEDGER_PATHS)
         patch = b""
         if state.commit:
             excludes = [f":(exclude){p}" for p in LEDGER_PATHS]

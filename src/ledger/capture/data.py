@@ -1,19 +1,23 @@
-"""Data versions, read straight from DVC's own files (`*.dvc`, `dvc.lock`): no DVC import.
+"""Data versions, read straight from DVC's own files (`*.dvc`, `dvc.lock`).
 
 Each entry names a path (relative to the repository root), DVC's md5, size and file count,
-and where the version was declared. Whether the working tree still matches is a separate,
-slower question answered through DVC (see `ledger.dvcdata`).
+and where the version was declared. Whether the working tree still matches (`matches`) is
+answered through DVC's state cache (see `ledger.dvcdata`), so unchanged large data is not
+re-read; DVC is only loaded when the repository declares DVC data.
 """
 
 from __future__ import annotations
 
 import hashlib
 import posixpath
+import warnings
 from pathlib import Path
 from typing import Any
 
-from ledger import gitstore, yamlio
+from ledger import dvcdata, gitstore, yamlio
+from ledger.capture import LedgerWarning
 from ledger.errors import LedgerError, RecordError
+from ledger.record import RECORDS_DIR
 from ledger.workspace import safe_relpath
 
 
@@ -44,7 +48,11 @@ def dvc_files(root: Path) -> list[str]:
         root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "*.dvc",
         check=False,
     )  # fmt: skip
-    return sorted({p for p in out.decode("utf-8", "replace").split("\0") if p.endswith(".dvc")})
+    # ledger's own `.dvc` files (large artifacts in run sidecars) are outputs, not data.
+    return sorted(
+        p for p in set(out.decode("utf-8", "replace").split("\0"))
+        if p.endswith(".dvc") and not p.startswith(f"{RECORDS_DIR}/")
+    )  # fmt: skip
 
 
 def from_dvc_files(root: Path) -> list[dict[str, Any]]:
@@ -113,8 +121,43 @@ def from_config(root: Path, paths: tuple[str, ...]) -> list[dict[str, Any]]:
     return entries
 
 
+def check_workspace(root: Path, entries: list[dict[str, Any]]) -> None:
+    """Set `matches` on DVC-declared entries: does the working tree hold that version?
+
+    Data that differs (modified, missing, or with untracked files inside a tracked folder)
+    is recorded as `matches: false` and flagged with a warning. If DVC cannot answer,
+    `matches` stays unknown (null) and the run goes on.
+    """
+    declared = [e for e in entries if e["source"] != "ledger.yaml" and e["hash"]]
+    if not declared or not dvcdata.is_dvc_repo(root):
+        return
+    try:
+        hashes = dvcdata.workspace_hashes(root, [e["path"] for e in declared])
+    except Exception as exc:  # noqa: BLE001 - capture must never break a run
+        warnings.warn(f"could not check data against DVC: {exc}", LedgerWarning, stacklevel=2)
+        return
+    for entry in declared:
+        entry["matches"] = hashes.get(entry["path"]) == entry["hash"]
+    # Outputs are about to be remade, and a pipeline dependency tracked by git is code (the
+    # code patch records it): only data is worth a warning.
+    suspects = sorted({e["path"] for e in declared if not e["matches"] and e["role"] != "out"})
+    in_git = set()
+    if suspects:
+        out = gitstore.git(root, "ls-files", "-z", "--", *suspects, check=False)
+        in_git = set(out.decode("utf-8", "replace").split("\0"))
+    changed = [path for path in suspects if path not in in_git]
+    if changed:
+        warnings.warn(
+            f"data differs from its DVC version: {', '.join(changed)} (recorded with "
+            "matches: false; `dvc checkout` restores it, `dvc add` records the change)",
+            LedgerWarning,
+            stacklevel=2,
+        )
+
+
 def capture_data(root: Path, extra: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-    """Every declared data version, deduplicated by (path, hash), first declaration wins."""
+    """Every declared data version, deduplicated by (path, hash), first declaration wins,
+    each checked against the working tree."""
     seen: set[tuple[str, str | None]] = set()
     result = []
     for entry in [*from_dvc_files(root), *from_dvc_lock(root), *from_config(root, extra)]:
@@ -122,4 +165,5 @@ def capture_data(root: Path, extra: tuple[str, ...] = ()) -> list[dict[str, Any]
         if key not in seen:
             seen.add(key)
             result.append(entry)
+    check_workspace(root, result)
     return result

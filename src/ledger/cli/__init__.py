@@ -17,7 +17,7 @@ from ledger.cli import output
 from ledger.errors import LedgerError
 
 # The order here is the order of `ledger --help`.
-COMMANDS = ("init", "run", "status", "ls", "show", "top", "commit")
+COMMANDS = ("init", "run", "sweep", "status", "ls", "show", "top", "compare", "commit", "push", "diff", "check", "hook", "ci", "reproduce", "env", "artifact", "plot", "report", "select", "registry", "baseline", "import")
 
 
 def _show_warning(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:

@@ -1,0 +1,25 @@
+"""ledger env"""
+
+from __future__ import annotations
+
+import argparse
+
+from ledger.cli import output
+from ledger.workspace import Workspace
+
+HELP = "print a run's recorded environment as a pip requirements file"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run", metavar="ID", help="run id, unique prefix of one, or run name")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ledger import envfile
+    from ledger.locate import locate
+
+    ws = Workspace.find()
+    found = locate(ws, args.run)
+    env = envfile.recorded(ws, found.item)
+    output.out(envfile.requirements(env, found.item.record["id"]).rstrip("\n"))
+    return 0
