@@ -16,11 +16,22 @@ from ledger.tracking import Run, active_run, params, require_run, start_run
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str) -> Any:
+    # `ledger.autolog` is a (callable) subpackage, imported on first use so that
+    # `import ledger` stays fast; it imports no ML framework either.
+    if name == "autolog":
+        import importlib
+
+        return importlib.import_module("ledger.autolog")
+    raise AttributeError(f"module 'ledger' has no attribute {name!r}")
+
 __all__ = [
     "LedgerError",
     "Run",
     "__version__",
     "active_run",
+    "autolog",
     "end_run",
     "log_artifact",
     "log_cost",
