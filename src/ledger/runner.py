@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
+from ledger import dvcpipeline
 from ledger.errors import LedgerError, UsageError
 from ledger.finalize import Committed
 from ledger.tracking import ENV_ROOT, ENV_RUN_DIR, ENV_RUN_ID, Run
@@ -67,8 +68,34 @@ def run_command(
     env: dict[str, str] | None = None,
 ) -> Outcome:
     """Run `argv` (no shell) as a recorded run; `fields` adds record fields known at start,
-    `cwd`/`env` change where and with what environment the child runs."""
+    `cwd`/`env` change where and with what environment the child runs.
+
+    In a DVC pipeline (a `dvc.yaml` where the child runs), `-p` overrides are written into
+    the params file before the code state is captured (so the record's code patch shows
+    them and `reproduce` repeats them) and restored byte for byte afterwards; what the
+    pipeline declares (params, metrics, series, dvc.lock, artifacts) goes into the record.
+    """
     _executable(argv)
+    pipeline = dvcpipeline.find(ws.root, cwd)
+    with dvcpipeline.overrides_written(pipeline, ws.config.params_file, overrides or []):
+        return _run_command(
+            ws, argv, pipeline, name, description, tags, overrides, baseline, fields, cwd, env
+        )
+
+
+def _run_command(
+    ws: Workspace,
+    argv: list[str],
+    pipeline: dvcpipeline.Pipeline | None,
+    name: str | None,
+    description: str | None,
+    tags: dict[str, str] | None,
+    overrides: list[str] | None,
+    baseline: bool,
+    fields: dict[str, Any] | None,
+    cwd: str | None,
+    env: dict[str, str] | None,
+) -> Outcome:
     run = Run.create(
         ws, name=name, description=description, tags=tags, overrides=overrides,
         argv=argv, baseline=baseline, fields=fields,
@@ -109,6 +136,8 @@ def run_command(
         "cpu_s": round((after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime), 3),
         "peak_rss_bytes": after.ru_maxrss * 1024,
     }
+    if pipeline is not None:
+        dvcpipeline.record_outputs(run, pipeline, argv)
     rec = run.end(status, error, resources) or {}
     return Outcome(exit_code, rec, run.committed)
 

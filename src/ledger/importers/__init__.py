@@ -1,0 +1,1 @@
+"""Importers: other trackers' history turned into ledger records (`ledger import ...`)."""

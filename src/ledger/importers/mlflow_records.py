@@ -1,0 +1,190 @@
+"""`ledger import mlflow`: one ledger record per MLflow run, written with ledger's own
+record, schema and finalize code, committed in one commit per import.
+
+Idempotent: a run's record id is derived from its MLflow run id (and start time and
+name), so importing the same store again finds every record already there and adds
+nothing. Runs still RUNNING in MLflow and deleted runs are skipped, with the reason.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import re
+import shutil
+import warnings
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ledger import finalize, gitstore, journal, record, store
+from ledger.capture import LedgerWarning
+from ledger.errors import CommitError, LedgerError
+from ledger.importers.mlflow_store import MlflowRun, Store, locate, read_runs
+from ledger.redact import scrub_paths, strip_url_credentials
+from ledger.workspace import Workspace
+
+STATUSES = {"FINISHED": "finished", "FAILED": "failed", "KILLED": "killed"}
+SOURCE_TAG = "ledger.imported_from"
+RUN_ID_TAG = "mlflow.run_id"
+PARENT_TAG = "ledger.parent"
+_DESCRIPTION_TAG = "mlflow.note.content"
+_SHA = re.compile(r"^[0-9a-f]{40,64}$")
+_HEX = re.compile(r"^[0-9a-f]{16,}$")
+_WS = re.compile(r"\s+")
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class Summary:
+    """What an import did: ids written, and skipped runs counted by reason."""
+
+    source: str
+    imported: list[str] = field(default_factory=list)
+    skipped: Counter[str] = field(default_factory=Counter)
+    commit: str | None = None
+    pending: str | None = None
+
+
+def ledger_id(run: MlflowRun) -> str:
+    """Deterministic: the same MLflow run always gets the same record id."""
+    moment = _moment(run.start_ms) or _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+    stamp = moment.strftime("%Y%m%d-%H%M%S")
+    uuid = run.run_uuid.lower().replace("-", "")
+    suffix = uuid[:16] if _HEX.match(uuid) else hashlib.sha256(uuid.encode()).hexdigest()[:16]
+    return f"{stamp}-{record.slugify(run.name or 'mlflow-run')}-{suffix}"
+
+
+def _moment(ms: int | None) -> _dt.datetime | None:
+    if ms is None:
+        return None
+    return _dt.datetime.fromtimestamp(ms / 1000.0, tz=_dt.timezone.utc)
+
+
+def _word(key: str, limit: int) -> str:
+    return _WS.sub("_", key.strip())[:limit] or "_"
+
+
+def _skip_reason(run: MlflowRun) -> str | None:
+    if run.lifecycle == "deleted":
+        return "deleted in MLflow"
+    if run.status not in STATUSES:
+        return f"{run.status.lower()} in MLflow (import again when it has ended)"
+    if run.start_ms is None:
+        return "no start time"
+    return None
+
+
+def _tags(ws: Workspace, run: MlflowRun, parent: str | None) -> dict[str, str]:
+    tags = {_word(k, 100): scrub_paths(v, ws.root)[:2000] for k, v in sorted(run.tags.items())
+            if k != _DESCRIPTION_TAG}  # fmt: skip
+    tags[SOURCE_TAG] = "mlflow"
+    tags[RUN_ID_TAG] = run.run_uuid
+    tags["mlflow.experiment_id"] = run.experiment_id
+    if parent:
+        tags[PARENT_TAG] = parent
+    return tags
+
+
+def _code(run: MlflowRun) -> dict[str, Any] | None:
+    commit = run.tags.get("mlflow.source.git.commit", "").lower()
+    if not _SHA.match(commit):
+        return None
+    remote = run.tags.get("mlflow.source.git.repoURL")
+    return {"commit": commit, "branch": run.tags.get("mlflow.source.git.branch") or None,
+            "remote": strip_url_credentials(remote) if remote else None}  # fmt: skip
+
+
+def _write_series(path: Path, run: MlflowRun) -> None:
+    """MLflow's metric histories, in its own order (step, then time), so the last point
+    of each metric is what MLflow calls its latest value."""
+    points = sorted(run.points, key=lambda p: (p[0], p[3], p[2], p[1]))
+    start = run.start_ms or 0
+    lines = [journal.SERIES_HEADER]
+    for key, value, ts, step in points:
+        lines.append(journal.format_point(step, _word(key, 200), value, max(0, ts - start) / 1000))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(lines), encoding="utf-8")
+
+
+def build_record(ws: Workspace, run: MlflowRun, run_id: str, parent: str | None) -> dict[str, Any]:
+    """Write one run's record (validated) and sidecar; returns the record."""
+    sidecar = ws.path(record.sidecar_dir(run_id))
+    _write_series(sidecar / journal.SERIES_FILE, run)
+    fold = journal.Fold()
+    fold.update(sidecar)
+    started, ended = _moment(run.start_ms), _moment(run.end_ms)
+    assert started is not None  # _skip_reason refuses runs without a start
+    status = STATUSES[run.status]
+    context = {
+        "id": run_id,
+        "name": (run.name or run.run_uuid[:8])[:200],
+        "description": run.tags.get(_DESCRIPTION_TAG) or None,
+        "tags": _tags(ws, run, parent),
+        "experiment": run.experiment[:200],
+        "started_at": record.timestamp(started),
+        "author": {"name": None, "email": None, "user": run.user or run.tags.get("mlflow.user"),
+                   "host": None},  # fmt: skip
+        "code": _code(run),
+        "params": dict(sorted(run.params.items())),
+    }
+    error = None if status == "finished" else {"message": f"MLflow status {run.status}"}
+    rec = finalize.build(
+        ws, context, fold, status=status,
+        ended_at=record.timestamp(ended) if ended else None,  # type: ignore[arg-type]
+        duration_s=(ended - started).total_seconds() if ended and ended >= started else None,
+        error=error, resources=None,
+    )  # fmt: skip
+    finalize.write_final(ws, rec, keep_series=fold.has_steps)
+    return rec
+
+
+def import_mlflow(
+    ws: Workspace, path_or_uri: str, cwd: Path, progress: Progress | None = None
+) -> Summary:
+    """Import every run of an MLflow store; see the module docstring."""
+    source: Store = locate(path_or_uri, cwd)
+    runs = read_runs(source)
+    summary = Summary(source.label)
+    ids = {run.run_uuid: ledger_id(run) for run in runs}
+    existing = {item.record["id"] for item in store.load(ws)}
+    files: dict[str, bytes] = {}
+    for done, run in enumerate(runs, 1):
+        run_id = ids[run.run_uuid]
+        reason = _skip_reason(run)
+        if reason is None and (run_id in existing or ws.path(record.record_path(run_id)).exists()):
+            reason = "already imported"
+        if reason is not None:
+            summary.skipped[reason] += 1
+        else:
+            parent = ids.get(run.tags.get("mlflow.parentRunId", ""))
+            try:
+                rec = build_record(ws, run, run_id, parent)
+            except LedgerError as exc:
+                shutil.rmtree(ws.path(record.sidecar_dir(run_id)), ignore_errors=True)
+                summary.skipped[f"invalid: {exc}"] += 1
+            else:
+                files.update(finalize.ledger_files(ws, rec))
+                summary.imported.append(run_id)
+        if progress is not None:
+            progress(done, len(runs))
+    if files:
+        _commit(ws, files, summary)
+    return summary
+
+
+def _commit(ws: Workspace, files: dict[str, bytes], summary: Summary) -> None:
+    if ws.config.commit == "off":
+        summary.pending = "commit policy is off"
+        return
+    message = (f"ledger: import {len(summary.imported)} MLflow runs from {summary.source}\n\n"
+               "Ledger-Import: mlflow\n")  # fmt: skip
+    try:
+        summary.commit = gitstore.commit_files(ws.root, files, message)
+    except (CommitError, gitstore.GitError) as exc:
+        summary.pending = str(exc)
+        warnings.warn(f"imported records are not committed ({exc}): run `ledger commit` "
+                      "when you can", LedgerWarning, stacklevel=2)  # fmt: skip

@@ -1,0 +1,96 @@
+"""MLflow's fluent tracking API, writing ledger records: change one line of a script.
+
+    import ledger.mlflow as mlflow      # was: import mlflow
+
+    mlflow.set_experiment("wine")
+    with mlflow.start_run(run_name="elasticnet"):
+        mlflow.log_param("alpha", 0.5)
+        mlflow.log_metric("rmse", 0.71)
+
+MLflow is not imported. What ledger.mlflow does not provide raises `Unsupported` (an
+`MlflowException`, also an `AttributeError`) naming the call; it is never a silent no-op.
+"""
+
+from __future__ import annotations
+
+import importlib
+import warnings
+from typing import Any
+
+from ledger.capture import LedgerWarning
+from ledger.mlflow.artifacts import log_artifact, log_artifacts, log_dict, log_figure, log_text
+from ledger.mlflow.entities import ActiveRun, Experiment, Run, RunData, RunInfo
+from ledger.mlflow.exceptions import MlflowException, Unsupported
+from ledger.mlflow.fluent import (
+    active_run,
+    end_run,
+    log_metric,
+    log_metrics,
+    log_param,
+    log_params,
+    set_experiment,
+    set_tag,
+    set_tags,
+    start_run,
+)
+from ledger.mlflow.search import get_run, search_runs
+
+__all__ = [
+    "ActiveRun", "Experiment", "MlflowException", "Run", "RunData", "RunInfo", "Unsupported",
+    "active_run", "autolog", "create_experiment", "end_run", "get_experiment_by_name",
+    "get_run", "get_tracking_uri", "log_artifact", "log_artifacts", "log_dict", "log_figure",
+    "log_metric", "log_metrics", "log_param", "log_params", "log_text", "search_runs",
+    "set_experiment", "set_tag", "set_tags", "set_tracking_uri", "start_run",
+]  # fmt: skip
+
+
+def autolog(log_models: bool = True, disable: bool = False, log_datasets: bool = True,
+            **options: Any) -> None:  # fmt: skip
+    """Delegate to `ledger.autolog()` (scikit-learn, XGBoost, LightGBM, PyTorch).
+
+    ledger names what it logs its own way: estimator params under `sklearn`, training
+    metrics as `train/<metric>`; MLflow's other autolog options are accepted and unused.
+    """
+    try:
+        from ledger.autolog import autolog as ledger_autolog
+    except ImportError:
+        raise Unsupported("autolog", "this ledger has no autolog: log params and metrics "
+                          "explicitly") from None  # fmt: skip
+    ledger_autolog(log_models=log_models, disable=disable, log_datasets=log_datasets)
+
+
+def get_tracking_uri() -> str:
+    """A `file:` URI of the workspace's records folder (runs live in the git repository)."""
+    from ledger.record import RECORDS_DIR
+    from ledger.workspace import Workspace
+
+    return (Workspace.find().root / RECORDS_DIR).as_uri()
+
+
+def set_tracking_uri(uri: str) -> None:
+    """ledger records into the git repository; another tracking URI is not used (warns)."""
+    warnings.warn(f"mlflow.set_tracking_uri({uri!r}) is ignored: ledger.mlflow records runs in "
+                  "this git repository", LedgerWarning, stacklevel=2)  # fmt: skip
+
+
+def create_experiment(name: str, artifact_location: str | None = None,
+                      tags: dict[str, Any] | None = None) -> str:  # fmt: skip
+    """Experiments are names in ledger: the id is the name."""
+    return name
+
+
+def get_experiment_by_name(name: str) -> Experiment | None:
+    from ledger.mlflow.search import _runs
+    from ledger.workspace import Workspace
+
+    if any(r.info.experiment_id == name for r in _runs(Workspace.find())):
+        return Experiment(experiment_id=name, name=name)
+    return None
+
+
+def __getattr__(name: str) -> Any:
+    if name.startswith("_"):
+        raise AttributeError(name)
+    if name == "sklearn":  # like MLflow, `mlflow.sklearn` works without importing it
+        return importlib.import_module(f"{__name__}.sklearn")
+    raise Unsupported(name)
