@@ -7,9 +7,8 @@ import sys
 from pathlib import Path
 
 import ledger
-from ledger import yamlio
-
 from conftest import git, ledger_cli, records
+from ledger import yamlio
 
 WRITER = """
 import sys, ledger

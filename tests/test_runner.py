@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from ledger import yamlio
-
 from conftest import git, ledger_cli, records
+from ledger import yamlio
 
 CHILD = """
 import sys, time, ledger
@@ -187,7 +186,9 @@ def test_a_live_run_is_not_reaped(repo: Path) -> None:
 def test_unknown_command_is_a_clear_error_and_records_nothing(repo: Path) -> None:
     result = ledger_cli(repo, "run", "--", "no-such-command-xyz")
     assert result.returncode == 1
-    assert result.stderr.strip() == "ledger: error: command not found: no-such-command-xyz: check the spelling or your PATH"
+    assert result.stderr.strip() == (
+        "ledger: error: command not found: no-such-command-xyz: check the spelling or your PATH"
+    )
     assert records(repo) == []
 
 

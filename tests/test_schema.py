@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from conftest import ROOT
 from ledger import record, schema
 from ledger.errors import RecordError, UnsupportedVersion
-
-from conftest import ROOT
 
 MINIMAL = {
     "schema_version": 1,
@@ -42,7 +41,8 @@ def test_minimal_record_is_valid() -> None:
         (lambda r: r.update(status="exploded"), "/status"),
         (lambda r: r.update(metrics={"auc": "high"}), "/metrics/auc"),
         (lambda r: r.update(id="../../etc/passwd"), "/id"),
-        (lambda r: r.update(artifacts=[{"name": "m", "path": "../x", "hash": "h", "kind": "model", "store": "git"}]), "/artifacts/0/path"),
+        (lambda r: r.update(artifacts=[{"name": "m", "path": "../x", "hash": "h", "kind": "model",
+                                        "store": "git"}]), "/artifacts/0/path"),
         (lambda r: r.update(code={"patch": "/etc/passwd"}), "/code/patch"),
         (lambda r: r.update(unknown_field=1), ""),
     ],

@@ -8,10 +8,9 @@ from pathlib import Path
 import pytest
 
 import ledger
+from conftest import git, records
 from ledger import schema, yamlio
 from ledger.errors import LedgerError
-
-from conftest import git, records
 
 
 def only_record(root: Path) -> dict:

@@ -24,6 +24,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from ledger.errors import CommitError, LedgerError
 
@@ -59,8 +60,7 @@ def git(
         ["git", *_SAFE, *args],
         cwd=root,
         input=input,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        capture_output=True,
         env=_env(env),
     )
     if check and proc.returncode != 0:
@@ -230,10 +230,10 @@ def _sync_user_index(root: Path, blobs: Mapping[str, str | None]) -> None:
     for path, sha in blobs.items():
         lines.append(f"0 {'0' * 40}\t{path}" if sha is None else f"100644 {sha}\t{path}")
     payload = ("\n".join(lines) + "\n").encode()
-    for attempt in range(200):
+    for _ in range(200):
         proc = subprocess.run(
             ["git", *_SAFE, "update-index", "--index-info"],
-            cwd=root, input=payload, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(),
+            cwd=root, input=payload, capture_output=True, env=_env(),
         )  # fmt: skip
         if proc.returncode == 0:
             # Refresh stat data for just these paths, so status does not re-hash them.
@@ -332,8 +332,8 @@ class BlobStream:
         writer.join()
 
 
-def _skip(stream: object, count: int) -> None:
-    read = getattr(stream, "read")
+def _skip(stream: IO[bytes], count: int) -> None:
+    read = stream.read
     while count > 0:
         chunk = read(min(count, 1 << 20))
         if not chunk:

@@ -12,7 +12,7 @@ from ledger.errors import RecordError, UnsupportedVersion
 SCHEMA_VERSION = 1
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_schema(name: str = "run") -> dict[str, Any]:
     """The schema document shipped inside the package (`schemas/<name>.schema.json`)."""
     text = resources.files("ledger").joinpath(f"schemas/{name}.schema.json").read_text("utf-8")
@@ -20,7 +20,7 @@ def load_schema(name: str = "run") -> dict[str, Any]:
     return schema
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _validator(name: str) -> Any:
     import jsonschema  # imported here: only paths that validate pay for it
 

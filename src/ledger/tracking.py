@@ -211,7 +211,9 @@ class Run:
         for name, value in metrics.items():
             self.log_metric(name, value, step)
 
-    def log_artifact(self, path: str | os.PathLike[str], kind: str = "artifact", name: str | None = None) -> dict[str, Any]:
+    def log_artifact(
+        self, path: str | os.PathLike[str], kind: str = "artifact", name: str | None = None
+    ) -> dict[str, Any]:
         entry = store_artifact(self.ws, record.sidecar_dir(self.id), path, kind=kind, name=name)
         self._event("artifact", {"artifact": entry})
         return entry

@@ -17,7 +17,12 @@ from ledger.cli import output
 from ledger.errors import LedgerError
 
 # The order here is the order of `ledger --help`.
-COMMANDS = ("init", "run", "sweep", "status", "ls", "show", "top", "compare", "commit", "push", "diff", "check", "hook", "ci", "reproduce", "env", "artifact", "plot", "report", "select", "registry", "baseline", "import")
+COMMANDS = (
+    "init", "run", "sweep", "status", "commit", "push",
+    "ls", "show", "top", "compare", "diff", "plot", "report",
+    "select", "registry", "baseline", "reproduce", "env", "artifact",
+    "check", "hook", "ci", "import",
+)  # fmt: skip
 
 
 def _show_warning(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
@@ -34,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ledger {__version__}")
     parser.add_argument("-C", dest="directory", metavar="DIR", help="run as if started in DIR")
     parser.add_argument("--traceback", action="store_true", help="show the traceback of an error")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", help="what to do (ledger COMMAND --help)")
     sub.required = True
     for name in COMMANDS:
         module_name = name.replace("-", "_")

@@ -12,7 +12,7 @@ HELP = "write a CI workflow that checks records and posts `ledger diff` on pull 
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    sub = parser.add_subparsers(dest="forge", metavar="FORGE")
+    sub = parser.add_subparsers(dest="forge", metavar="FORGE", help="the forge to write a workflow for")
     sub.required = True
     github = sub.add_parser("github", help=f"write {ci_template.WORKFLOW_PATH} (GitHub Actions)",
                             description=f"write {ci_template.WORKFLOW_PATH}")  # fmt: skip

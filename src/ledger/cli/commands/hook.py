@@ -13,7 +13,7 @@ HELP = "install the git pre-commit hook (record checks + the unlogged-code guard
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    sub = parser.add_subparsers(dest="action", metavar="ACTION")
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", help="install, or run (what the hook runs)")
     sub.required = True
     install = sub.add_parser("install", help="write .git/hooks/pre-commit (core.hooksPath honoured)",
                              description="write the pre-commit hook; an existing hook is kept and "
