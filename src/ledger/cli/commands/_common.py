@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import sys
+import time
+from collections.abc import Iterator
 from typing import Any
 
 from ledger import liveness, store
 from ledger.cli import output
-from ledger.store import Loaded
+from ledger.errors import UsageError
+from ledger.sources import Selection
+from ledger.store import Item, Loaded
 from ledger.workspace import Workspace
 
 
@@ -18,25 +23,93 @@ def add_format(parser: argparse.ArgumentParser, default: str = "table") -> None:
     )  # fmt: skip
 
 
+def add_sources(parser: argparse.ArgumentParser) -> None:
+    """--all / --rev / --include-deleted: which records a reading command looks at."""
+    group = parser.add_argument_group("which runs (default: HEAD plus uncommitted runs)")
+    group.add_argument(
+        "--all",
+        dest="all_branches",
+        action="store_true",
+        help="every local and remote-tracking branch, plus the working tree",
+    )
+    group.add_argument(
+        "--rev", metavar="REV", help="one revision (branch, tag, commit), or A..B: runs added or changed on B since A"
+    )
+    group.add_argument("--include-deleted", action="store_true",
+                       help="also runs whose record was deleted (found in history)")  # fmt: skip
+
+
+def selection(args: argparse.Namespace) -> Selection:
+    rev = getattr(args, "rev", None)
+    if rev is not None and (not rev.strip() or rev.startswith("-")):
+        raise UsageError(f"bad --rev {rev!r}: give a branch, tag, commit or A..B")
+    if rev is not None and getattr(args, "all_branches", False):
+        raise UsageError("--rev and --all cannot be combined: pick one")
+    if rev is not None and ".." in rev and getattr(args, "include_deleted", False):
+        raise UsageError("--include-deleted does not apply to a range A..B: drop one of them")
+    return Selection(
+        rev=rev,
+        all_branches=getattr(args, "all_branches", False),
+        include_deleted=getattr(args, "include_deleted", False),
+    )
+
+
+class Progress:
+    """`ledger: reading records 1200/10000` on a terminal, after a moment; silent when piped."""
+
+    def __init__(self, delay_s: float = 0.5):
+        self.enabled = sys.stderr.isatty()
+        self.start = time.monotonic()
+        self.delay_s = delay_s
+        self.shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or time.monotonic() - self.start < self.delay_s:
+            return
+        sys.stderr.write(f"\rledger: reading records {done}/{total} (parsed once, then cached)")
+        sys.stderr.flush()
+        self.shown = True
+
+    def finish(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+            self.shown = False
+
+
+def scan(ws: Workspace, args: argparse.Namespace | None = None) -> Iterator[Item]:
+    """The runs a command's source arguments select (after recording dead runs as crashed)."""
+    liveness.reap(ws)
+    progress = Progress()
+    try:
+        yield from store.scan(ws, selection(args) if args is not None else None, progress)
+    finally:
+        progress.finish()
+
+
 def short_time(ts: str | None) -> str:
     """`2026-11-27T05:12:03.123Z` -> `2026-11-27 05:12`."""
     return ts[:16].replace("T", " ") if ts else ""
 
 
-def load_records(ws: Workspace) -> list[Loaded]:
-    """Records on HEAD plus the working tree, after recording any dead run as crashed."""
-    liveness.reap(ws)
-    return store.load(ws)
+def load_records(ws: Workspace, args: argparse.Namespace | None = None) -> list[Loaded]:
+    """Records on HEAD plus the working tree (or what `args` select), sorted by id."""
+    items = [item.loaded() for item in scan(ws, args)]
+    return sorted(items, key=lambda item: item.record["id"])
 
 
 def lookup(rec: dict[str, Any], column: str) -> Any:
-    """A dotted column of a record: `metrics.auc`, `params.model.depth`, `status`."""
+    """A dotted column of a record: `metrics.auc`, `metrics.val/auc`, `params.model.depth`."""
     head, _, rest = column.partition(".")
     if head == "metrics" and rest:
         return (rec.get("metrics") or {}).get(rest)
+    if head == "tags" and rest:
+        return (rec.get("tags") or {}).get(rest)
     value: Any = rec
     for part in column.split("."):
         if not isinstance(value, dict):
             return None
         value = value.get(part)
+    if value is None and head == "params" and rest:
+        return (rec.get("params") or {}).get(rest)  # a flat key with dots
     return value

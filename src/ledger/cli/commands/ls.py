@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 
 from ledger.cli import output
-from ledger.cli.commands._common import add_format, load_records, short_time
+from ledger.cli.commands._common import add_format, add_sources, scan, short_time
+from ledger.filter import compile_filter
 from ledger.workspace import Workspace
 
 HELP = "list runs (HEAD plus uncommitted runs in the working tree), newest first"
@@ -13,32 +14,42 @@ HELP = "list runs (HEAD plus uncommitted runs in the working tree), newest first
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-n", "--limit", type=int, default=None, help="show at most N runs")
+    parser.add_argument("--where", metavar="EXPR", help="filter, e.g. \"metrics.auc > 0.9 and tags.stage = 'final'\"")
+    add_sources(parser)
     add_format(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     ws = Workspace.find()
-    records = [item.record for item in load_records(ws)]
-    records.sort(key=lambda r: (r.get("started_at") or "", r["id"]), reverse=True)
+    where = compile_filter(args.where) if args.where else None
+    on_head = where is not None and where.fields <= {"id", "name", "status", "experiment", "started_at", "metrics"}
+    heads = []
+    for item in scan(ws, args):
+        if where is None or where(item.head if on_head else item.record):
+            heads.append((item.head, item.origin))
+    heads.sort(key=lambda h: (str(h[0].get("started_at") or ""), h[0]["id"]), reverse=True)
     if args.limit is not None:
-        records = records[: args.limit]
+        heads = heads[: max(args.limit, 0)]
     metric = ws.config.primary_metric
     if args.format == "json":
         output.out(output.to_json([
-            {"id": r["id"], "name": r.get("name"), "status": r.get("status"),
-             "started_at": r.get("started_at"), "experiment": r.get("experiment"),
-             "metrics": r.get("metrics") or {}}
-            for r in records
+            {"id": h["id"], "name": h.get("name"), "status": h.get("status"),
+             "started_at": h.get("started_at"), "experiment": h.get("experiment"),
+             "metrics": h.get("metrics") or {}, "origin": origin}
+            for h, origin in heads
         ]))  # fmt: skip
         return 0
     headers = ["id", "name", "status", "started"] + ([metric] if metric else [])
     rows = [
-        [r["id"], r.get("name"), r.get("status"), short_time(r.get("started_at"))]
-        + ([(r.get("metrics") or {}).get(metric)] if metric else [])
-        for r in records
+        [h["id"], h.get("name"), h.get("status"), short_time(h.get("started_at"))]
+        + ([(h.get("metrics") or {}).get(metric)] if metric else [])
+        for h, _ in heads
     ]
     if not rows and args.format == "table":
-        output.out("no runs yet: record one with `ledger run -- python train.py`")
+        if where is not None:
+            output.out("no runs match the --where expression")
+        else:
+            output.out("no runs yet: record one with `ledger run -- python train.py`")
         return 0
     output.out(output.table(rows, headers, args.format))
     return 0

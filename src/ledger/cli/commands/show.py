@@ -6,7 +6,7 @@ import argparse
 
 from ledger import store, yamlio
 from ledger.cli import output
-from ledger.cli.commands._common import load_records
+from ledger.cli.commands._common import add_sources, scan
 from ledger.workspace import Workspace
 
 HELP = "show one run's record (by id, unique id prefix or name)"
@@ -15,14 +15,16 @@ HELP = "show one run's record (by id, unique id prefix or name)"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run", metavar="ID", help="run id, unique prefix of one, or run name")
     parser.add_argument("--format", choices=("yaml", "json"), default="yaml", help="output format")
+    add_sources(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     ws = Workspace.find()
-    item = store.find(load_records(ws), args.run)
+    item = store.find(store.candidates(scan(ws, args), [args.run]), args.run)
     if args.format == "json":
         output.out(output.to_json(item.record))
     else:
-        output.out(f"# {item.path} ({item.origin})")
+        where = item.path if item.commit is None else f"{item.origin}:{item.path}"
+        output.out(f"# {where}")
         output.out(yamlio.dumps(item.record).rstrip("\n"))
     return 0

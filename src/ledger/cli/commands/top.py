@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from ledger import query
 from ledger.cli import output
-from ledger.cli.commands._common import add_format, load_records, lookup
+from ledger.cli.commands._common import add_format, add_sources, lookup, scan
 from ledger.errors import UsageError
+from ledger.filter import compile_filter
+from ledger.store import Item
 from ledger.workspace import Workspace
 
 HELP = "leaderboard: the best runs by a metric"
@@ -16,12 +19,20 @@ HELP = "leaderboard: the best runs by a metric"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--metric", "-m", help="the metric to rank by (default: ledger.yaml's primary_metric)")
     parser.add_argument("-n", type=int, default=10, help="how many runs (default 10)")
+    parser.add_argument("--where", metavar="EXPR", help="filter, e.g. \"params.model = 'xgb' and status = 'finished'\"")
     direction = parser.add_mutually_exclusive_group()
     direction.add_argument("--max", dest="direction", action="store_const", const="max", help="higher is better")
     direction.add_argument("--min", dest="direction", action="store_const", const="min", help="lower is better")
     parser.add_argument("--columns", nargs="*", default=[], metavar="COL",
                         help="extra columns, e.g. params.lr metrics.f1")  # fmt: skip
+    add_sources(parser)
     add_format(parser)
+
+
+def entry(rank: int, rec: dict[str, Any]) -> dict[str, Any]:
+    """One element of `ledger top --format json` (a stable contract: docs/query.md)."""
+    return {"rank": rank, "id": rec["id"], "name": rec.get("name"), "status": rec.get("status"),
+            "metrics": rec.get("metrics") or {}, "params": rec.get("params") or {}}  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> int:
@@ -29,21 +40,28 @@ def run(args: argparse.Namespace) -> int:
     metric = args.metric or ws.config.primary_metric
     if not metric:
         raise UsageError("which metric? pass --metric NAME or set primary_metric in ledger.yaml")
+    if args.n < 1:
+        raise UsageError("-n must be 1 or more")
     direction = args.direction or ws.config.direction(metric)
-    records = [item.record for item in load_records(ws)]
-    ranked = query.leaderboard(records, metric, direction, args.n)
+    where = compile_filter(args.where) if args.where else None
+    items = scan(ws, args)
+    if where is not None:
+        # The filter reads only the small head when it can, else the whole record.
+        on_head = where.fields <= {"id", "name", "status", "experiment", "started_at", "metrics"}
+        items = (i for i in items if where(i.head if on_head else i.record))
+    ranked: list[Item] = query.best(items, metric, direction, args.n, key=lambda i: i.head)
+    records = [item.record for item in ranked]
     if args.format == "json":
-        output.out(output.to_json([
-            {"rank": i, "id": r["id"], "name": r.get("name"), "status": r.get("status"),
-             "metrics": r.get("metrics") or {}, "params": r.get("params") or {}}
-            for i, r in enumerate(ranked, 1)
-        ]))  # fmt: skip
+        output.out(output.to_json([entry(i, r) for i, r in enumerate(records, 1)]))
         return 0
     headers = ["rank", "id", "name", "status", metric, *args.columns]
     rows = [
         [i, r["id"], r.get("name"), r.get("status"), query.metric_value(r, metric)]
         + [lookup(r, c) for c in args.columns]
-        for i, r in enumerate(ranked, 1)
+        for i, r in enumerate(records, 1)
     ]
+    if not rows and args.format == "table":
+        output.out("no runs match: record one with `ledger run -- python train.py`")
+        return 0
     output.out(output.table(rows, headers, args.format))
     return 0
