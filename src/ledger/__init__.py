@@ -9,22 +9,38 @@
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from ledger.errors import LedgerError
-from ledger.tracking import Run, active_run, params, require_run, start_run
+
+if TYPE_CHECKING:
+    from ledger import autolog
+    from ledger.tracking import Run, active_run, params, start_run
 
 __version__ = "0.1.0"
 
+# The run lifecycle (and its capture providers) loads on first use, so the CLI's read
+# commands (`ledger top`) never pay for it.
+_LAZY = {"Run": "ledger.tracking", "active_run": "ledger.tracking", "params": "ledger.tracking",
+         "start_run": "ledger.tracking"}  # fmt: skip
+
 
 def __getattr__(name: str) -> Any:
-    # `ledger.autolog` is a (callable) subpackage, imported on first use so that
-    # `import ledger` stays fast; it imports no ML framework either.
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
     if name == "autolog":
-        import importlib
-
+        # A callable subpackage; it imports no ML framework until that framework is used.
         return importlib.import_module("ledger.autolog")
     raise AttributeError(f"module 'ledger' has no attribute {name!r}")
+
+
+def require_run() -> Run:
+    from ledger.tracking import require_run as _require_run
+
+    return _require_run()
 
 __all__ = [
     "LedgerError",

@@ -12,12 +12,14 @@ import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ledger import gitstore, journal, record, yamlio
+from ledger import gitstore, record, yamlio
 from ledger.errors import RecordError
-from ledger.finalize import Committed, build, commit_record, write_final
 from ledger.workspace import Workspace
+
+if TYPE_CHECKING:
+    from ledger.finalize import Committed
 
 STALE_S = 600.0
 
@@ -80,6 +82,10 @@ def reap(ws: Workspace) -> list[tuple[dict[str, Any], Committed]]:
     for _relpath, snapshot in running_records(ws):
         if not is_dead(snapshot):
             continue
+        # Only a dead run pays for the write path (read commands call this every time).
+        from ledger import journal
+        from ledger.finalize import build, commit_record, write_final
+
         sidecar: Path = ws.path(record.sidecar_dir(snapshot["id"]))
         context = journal.read_context(sidecar) or {
             k: v for k, v in snapshot.items() if k not in ("metrics", "process")

@@ -29,7 +29,25 @@ def _show_warning(message: Any, category: Any, filename: str, lineno: int, file:
     output.err(f"ledger: warning: {message}")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _module_name(command: str) -> str:
+    name = command.replace("-", "_")
+    return name + "_" if keyword.iskeyword(name) else name  # `import` lives in import_.py
+
+
+def _requested(argv: Sequence[str]) -> str | None:
+    """The command named in argv (skipping global options), if it is a known one."""
+    words = iter(argv)
+    for word in words:
+        if word == "-C":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word if word in COMMANDS else None
+    return None
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; with `only`, just that command's module is imported (so a
+    command starts without loading the other twenty-odd), the others are bare names."""
     from ledger import __version__
 
     parser = argparse.ArgumentParser(
@@ -42,10 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", help="what to do (ledger COMMAND --help)")
     sub.required = True
     for name in COMMANDS:
-        module_name = name.replace("-", "_")
-        if keyword.iskeyword(module_name):
-            module_name += "_"  # `ledger import` lives in commands/import_.py
-        module = importlib.import_module(f"ledger.cli.commands.{module_name}")
+        if only is not None and name != only:
+            sub.add_parser(name)
+            continue
+        module = importlib.import_module(f"ledger.cli.commands.{_module_name(name)}")
         command = sub.add_parser(name, help=module.HELP, description=module.HELP)
         module.add_arguments(command)
         command.set_defaults(handler=module.run)
@@ -54,9 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; the exit code: 0 ok, 1 ledger error, 2 usage, 130 interrupted."""
-    parser = build_parser()
+    words = list(argv) if argv is not None else sys.argv[1:]
+    parser = build_parser(only=_requested(words))
     try:
-        args = parser.parse_args(list(argv) if argv is not None else None)
+        args = parser.parse_args(words)
     except SystemExit as exc:
         return int(exc.code or 0)
     if args.directory:
