@@ -93,7 +93,6 @@ def render(path: Path, original: bytes | None, current: dict[str, Any], override
     raise ConfigError(f"cannot write -p overrides into {path.name}: use a YAML or JSON params file")
 
 
-_render = render  # the name other modules first used
 
 
 def _to_exit(signum: int, frame: FrameType | None) -> None:

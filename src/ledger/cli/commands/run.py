@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from ledger import duplicates, store
 from ledger.cli import output
 from ledger.errors import UsageError
 from ledger.runner import run_command
@@ -40,6 +41,8 @@ def run(args: argparse.Namespace) -> int:
     if not argv:
         raise UsageError("nothing to run: write `ledger run [options] -- COMMAND [ARGS...]`")
     ws = Workspace.find()
+    if not args.force:  # the same params, code and data done before: say so, do not redo
+        duplicates.refuse_duplicate(ws, argv, args.param, store.load(ws))
     outcome = run_command(
         ws, argv, name=args.name, description=args.description, tags=parse_tags(args.tag),
         overrides=args.param, baseline=args.baseline,

@@ -1,0 +1,106 @@
+"""ledger sweep"""
+
+from __future__ import annotations
+
+import argparse
+
+from ledger import sweep_plan
+from ledger.cli import output
+from ledger.cli.commands.run import parse_tags
+from ledger.errors import UsageError
+from ledger.sweep import PointResult, SweepOptions, done_before, plan, run_sweep
+from ledger.workspace import Workspace
+
+HELP = "grid or random search: one recorded run per point (ledger sweep -p k=v1,v2 -- COMMAND ...)"
+
+EPILOG = """\
+parameter specs (-p KEY=SPEC, nested keys with dots):
+  lr=0.01,0.1            values: the grid tries each, --random picks one per point
+  depth=range(2,10,2)    integers 2,4,6,8 (stop excluded)
+  lr=loguniform(1e-4,1e-1), drop=uniform(0,0.5), layers=randint(1,4)   with --random
+  opt=choice(adam,sgd)   the same as adam,sgd
+Points already done (same command, params, code and data) are skipped; an interrupted
+sweep resumes by running the same command again.
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = EPILOG
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.add_argument("-p", "--param", action="append", default=[], metavar="KEY=SPEC",
+                        help="a parameter and the values to try (repeatable; see below)")  # fmt: skip
+    parser.add_argument("--random", type=int, metavar="N", help="draw N random points instead of the grid")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the --random draws (default 0)")
+    parser.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="run N points at once (default 1)")
+    parser.add_argument("--shard", metavar="K/N", help="run only shard K of N (for a job array; 1 <= K <= N)")
+    parser.add_argument("--name", help="run names: NAME-p<point>")
+    parser.add_argument("--desc", "--description", dest="description", help="the purpose of the sweep")
+    parser.add_argument("--tag", action="append", default=[], metavar="KEY[=VALUE]", help="a tag on every run")
+    parser.add_argument("--force", action="store_true", help="run every point, even those done before")
+    isolation = parser.add_mutually_exclusive_group()
+    isolation.add_argument("--worktree", dest="worktree", action="store_const", const=True,
+                           help="run each point in its own temporary git worktree "
+                                "(automatic for `dvc` commands with -j > 1)")  # fmt: skip
+    isolation.add_argument("--no-worktree", dest="worktree", action="store_const", const=False,
+                           help="run every point in this checkout")  # fmt: skip
+    parser.add_argument("--dry-run", action="store_true", help="print the plan and what would run; run nothing")
+    parser.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND", help="the command to run")
+
+
+def _line(result: PointResult, metric: str | None, total: int) -> str:
+    head = f"[{result.point.index + 1}/{total}] {result.point.label}: {result.state}"
+    value = ((result.record or {}).get("metrics") or {}).get(metric) if metric else None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        head += f" {metric}={value:.6g}"
+    if result.run_id:
+        head += f" ({'done before as ' if result.state == 'skipped' else ''}{result.run_id})"
+    elif result.exit_code not in (None, 0):
+        head += f" (exit code {result.exit_code})"
+    return head
+
+
+def run(args: argparse.Namespace) -> int:
+    argv = list(args.argv)
+    if argv and argv[0] == "--":
+        argv = argv[1:]
+    if not argv:
+        raise UsageError("nothing to run: write `ledger sweep -p key=v1,v2 -- COMMAND [ARGS...]`")
+    opts = SweepOptions(
+        argv=argv, specs=args.param, random_count=args.random, seed=args.seed, jobs=args.jobs,
+        shard=sweep_plan.parse_shard(args.shard) if args.shard else None, name=args.name,
+        description=args.description, tags=parse_tags(args.tag), force=args.force,
+        worktree=args.worktree,
+    )  # fmt: skip
+    ws = Workspace.find()
+    metric = ws.config.primary_metric
+    if args.dry_run:
+        sid, points, selected = plan(ws, opts)
+        earlier = done_before(ws, opts, selected)
+        for point in selected:
+            done = f"  (done: {earlier[point.index]['id']})" if point.index in earlier else ""
+            output.out(f"{point.index + 1}\t{point.label}{done}")
+        output.err(f"ledger: sweep {sid}: {len(selected)} of {len(points)} points, "
+                   f"{len(selected) - len(earlier)} to run")  # fmt: skip
+        return 0
+    total: list[int] = []
+
+    def progress(result: PointResult) -> None:
+        output.err("ledger: " + _line(result, metric, total[0] if total else 0))
+        if result.state not in ("finished", "skipped") and result.log_tail:
+            for text in result.log_tail.splitlines():
+                output.err(f"    {text}")
+
+    _, points, _ = plan(ws, opts)
+    total.append(len(points))
+    report = run_sweep(ws, opts, progress)
+    counts = {s: report.count(s) for s in ("finished", "skipped", "failed", "killed")}
+    others = len(report.results) - sum(counts.values())
+    summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    if others:
+        summary += f", {others} without a record"
+    output.err(f"ledger: sweep {report.sweep_id}: {report.selected} of {report.planned} points: "
+               f"{summary or 'nothing to do'}")  # fmt: skip
+    if report.interrupted:
+        output.err("ledger: sweep interrupted: run the same command again to finish it")
+        return 130
+    return 0 if report.ok else 1
