@@ -526,10 +526,18 @@ def apply_patch(root: Path, patch: bytes) -> None:
 
 
 def worktree_add_branch(root: Path, path: Path, branch: str) -> None:
-    """A worktree at `path` on the user's own branch (checked out twice, on purpose), so
-    that runs there commit to that branch through the shared refs. Hooks are off."""
-    git(root, "-c", "core.hooksPath=/dev/null", "worktree", "add", "--force", "--quiet",
-        str(path), branch)  # fmt: skip
+    """A worktree at `path` whose HEAD is the user's own branch (checked out twice, on
+    purpose), so that runs there commit to that branch through the shared refs.
+
+    It is made detached first and pointed at the branch afterwards: checking the branch
+    out directly would make git reset the branch ref itself, racing the runs of other
+    worktrees that are committing to it. Hooks are off.
+    """
+    tip = rev_parse(root, f"refs/heads/{branch}")
+    if tip is None:
+        raise GitError(f"branch {branch} has no commit yet: commit your code first")
+    worktree_add(root, path, tip)
+    git(path, "symbolic-ref", "HEAD", f"refs/heads/{branch}")
 
 
 def stage_files(root: Path, files: Mapping[str, bytes]) -> None:
