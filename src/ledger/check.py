@@ -166,10 +166,9 @@ def _check_many(ws: Workspace, blobs: dict[str, str], label: str) -> Result:
     problems: list[Problem] = []
     if not paths:
         return Result(0, ())
-    with gitstore.BlobStream(ws.root) as stream:
-        contents = stream.read_many([blobs[p] for p in paths], yamlio.MAX_BYTES)
-        for path, (_, data) in zip(paths, contents, strict=True):
-            problems += check_blob(data, path, ws.root, f"{label}{path}")
+    contents = gitstore.read_blobs(ws.root, [blobs[p] for p in paths], yamlio.MAX_BYTES)
+    for path, (_, data) in zip(paths, contents, strict=True):
+        problems += check_blob(data, path, ws.root, f"{label}{path}")
     return Result(len(paths), tuple(problems))
 
 

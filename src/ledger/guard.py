@@ -90,9 +90,8 @@ def _runs_on(ws: Workspace, tree: str, index: Path) -> str | None:
         blobs = gitstore.index_blobs(ws.root, index, record.RECORDS_DIR)
         names += [(p, blobs[p]) for p in sorted(staged) if p in blobs]
     candidates: list[tuple[str, bytes | None]] = []
-    with gitstore.BlobStream(ws.root) as stream:
-        contents = stream.read_many([name for _, name in names], yamlio.MAX_BYTES)
-        candidates += [(p, data) for (p, _), (_, data) in zip(names, contents, strict=True)]
+    contents = gitstore.read_blobs(ws.root, [name for _, name in names], yamlio.MAX_BYTES)
+    candidates += [(p, data) for (p, _), (_, data) in zip(names, contents, strict=True)]
     for path in gitstore.untracked_and_modified(ws.root, record.RECORDS_DIR):
         if record.run_id_from_path(path):
             try:

@@ -87,21 +87,20 @@ def load_decisions(ws: Workspace, rev: str = "HEAD") -> list[dict[str, Any]]:
         return []
     entries = [(p, sha) for p, sha in gitstore.ls_tree(ws.root, rev, REGISTRY_DIR) if _PATH_RE.match(p)]
     found = []
-    with gitstore.BlobStream(ws.root) as stream:
-        for (path, _), (_, data) in zip(entries, stream.read_many([s for _, s in entries], yamlio.MAX_BYTES)):
-            source = f"{rev}:{path}"
-            try:
-                if data is None:
-                    raise RecordError("missing or too large", path=source)
-                doc = yamlio.loads(data, source=source)
-                schema.validate(doc, source=source, name="decision")
-                match = _PATH_RE.match(path)
-                assert match is not None
-                if (doc["model"], doc["version"]) != (match[1], match[2]):
-                    raise RecordError("its model/version do not match its path", path=source)
-                found.append(doc)
-            except RecordError as exc:
-                warnings.warn(f"skipped a bad decision file: {exc}", LedgerWarning, stacklevel=2)
+    for (path, _), (_, data) in zip(entries, gitstore.read_blobs(ws.root, [s for _, s in entries], yamlio.MAX_BYTES)):
+        source = f"{rev}:{path}"
+        try:
+            if data is None:
+                raise RecordError("missing or too large", path=source)
+            doc = yamlio.loads(data, source=source)
+            schema.validate(doc, source=source, name="decision")
+            match = _PATH_RE.match(path)
+            assert match is not None
+            if (doc["model"], doc["version"]) != (match[1], match[2]):
+                raise RecordError("its model/version do not match its path", path=source)
+            found.append(doc)
+        except RecordError as exc:
+            warnings.warn(f"skipped a bad decision file: {exc}", LedgerWarning, stacklevel=2)
     return sorted(found, key=lambda d: (d["selected_at"], d["model"], parse_version(d["version"])))
 
 

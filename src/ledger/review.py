@@ -150,16 +150,15 @@ def _parse_blobs(ws: Workspace, wanted: dict[str, str], label: str) -> tuple[dic
     paths = sorted(wanted)
     if not paths:
         return parsed, problems
-    with gitstore.BlobStream(ws.root) as stream:
-        blobs = stream.read_many([wanted[p] for p in paths], yamlio.MAX_BYTES)
-        for path, (_, data) in zip(paths, blobs, strict=True):
-            source = f"{label}:{path}"
-            try:
-                if data is None:
-                    raise RecordError(f"larger than {yamlio.MAX_BYTES} bytes", path=source)
-                parsed[path] = store.parse_record(data, source, path)
-            except RecordError as exc:
-                problems.append(str(exc))
+    blobs = gitstore.read_blobs(ws.root, [wanted[p] for p in paths], yamlio.MAX_BYTES)
+    for path, (_, data) in zip(paths, blobs, strict=True):
+        source = f"{label}:{path}"
+        try:
+            if data is None:
+                raise RecordError(f"larger than {yamlio.MAX_BYTES} bytes", path=source)
+            parsed[path] = store.parse_record(data, source, path)
+        except RecordError as exc:
+            problems.append(str(exc))
     return parsed, problems
 
 

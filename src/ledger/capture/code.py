@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,20 +62,9 @@ def _untracked_sources(
 def capture_code(root: Path, extra_extensions: tuple[str, ...] = ()) -> CodeState:
     state = gitstore.head_state(root)
     remote = _remote_url(root, state.branch)
-    fd, index = tempfile.mkstemp(prefix="ledger-code-index-")
-    os.close(fd)
-    env = {"GIT_INDEX_FILE": index}
-    real_index = gitstore.git_dir(root) / "index"
-    try:
-        # Start from a copy of the user's index for its stat cache (so unchanged files are
-        # not re-hashed), then make it match the working tree for tracked files.
-        if real_index.exists():
-            # copy2 keeps the index file's mtime: git's racy-clean check compares entry
-            # times against it, and a fresh mtime would hide a same-size edit made within
-            # the same second.
-            shutil.copy2(real_index, index)
-        else:
-            os.unlink(index)
+    # A private copy of the user's index: its stat cache spares re-hashing unchanged files,
+    # and the user's own index is never touched.
+    with gitstore.private_index(copy_of=gitstore.git_dir(root) / "index") as env:
         gitstore.git(root, "add", "-u", "--", ".", env=env, check=False)
         untracked = _untracked_sources(root, extra_extensions, env)
         if untracked:
@@ -85,24 +72,11 @@ def capture_code(root: Path, extra_extensions: tuple[str, ...] = ()) -> CodeStat
         # ledger's own files are left out of the code's identity (dropped from the top-level
         # tree: `git rm --cached` would be quadratic in the number of records).
         tree = gitstore.tree_without(root, gitstore.text(root, "write-tree", env=env), LEDGER_PATHS)
-        patch = b""
-        if state.commit:
-            excludes = [f":(exclude){p}" for p in LEDGER_PATHS]
-            patch = gitstore.git(
-                root, "diff", "--cached", "--binary", "--no-ext-diff", "--no-textconv",
-                "--no-color", "--full-index", state.commit, "--", ".", *excludes, env=env,
-            )  # fmt: skip
-        else:
-            patch = gitstore.git(
-                root, "diff", "--cached", "--binary", "--no-ext-diff", "--no-textconv",
-                "--no-color", "--full-index", "--root", "--", ".", env=env, check=False,
-            )  # fmt: skip
-    finally:
-        for leftover in (index, index + ".lock"):
-            try:
-                os.unlink(leftover)
-            except FileNotFoundError:
-                pass
+        against = [state.commit] if state.commit else []  # an unborn branch: everything is new
+        patch = gitstore.git(
+            root, "diff", "--cached", "--binary", "--no-ext-diff", "--no-textconv", "--no-color",
+            "--full-index", *against, "--", ".", *[f":(exclude){p}" for p in LEDGER_PATHS], env=env,
+        )  # fmt: skip
     return CodeState(
         commit=state.commit,
         branch=state.branch,

@@ -1,0 +1,168 @@
+"""Writing: commits made through plumbing and a compare-and-swap ref update, trees built
+in private index files, never touching the user's index beyond ledger's own paths."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from ledger.errors import CommitError
+from ledger.gitstore.core import _SAFE, _env, git, git_ok, head_state, private_index, rev_parse, text
+
+
+def _hash_blob(root: Path, data: bytes) -> str:
+    return git(root, "hash-object", "-w", "--stdin", input=data).decode().strip()
+
+
+def commit_files(
+    root: Path,
+    files: Mapping[str, bytes | None],
+    message: str,
+    *,
+    deadline_s: float = 60.0,
+) -> str:
+    """Commit `files` (repo path -> content, None deletes) onto the current branch.
+
+    Safe against concurrent writers: the branch moves only by compare-and-swap. The user's
+    index gains exactly these paths; nothing else in it or in the working tree changes.
+    Raises CommitError when HEAD is detached or an operation is in progress.
+    """
+    state = head_state(root)
+    if state.pending_reason:
+        raise CommitError(f"cannot commit now: {state.pending_reason}")
+    assert state.branch_ref is not None  # narrowed by pending_reason
+    blobs = {path: (_hash_blob(root, data) if data is not None else None) for path, data in files.items()}
+    give_up = time.monotonic() + deadline_s
+    attempt = 0
+    while True:
+        old = rev_parse(root, state.branch_ref)
+        commit = _commit_on(root, old, blobs, message)
+        expected = old or "0" * 40
+        if commit == old:
+            break
+        if git_ok(root, "update-ref", "-m", "ledger: record run", state.branch_ref, commit, expected):
+            break
+        attempt += 1
+        if time.monotonic() > give_up:
+            raise CommitError(
+                f"the branch kept moving for {deadline_s:.0f} s; the record is kept in the "
+                "working tree: run `ledger commit` later"
+            )
+        time.sleep(random.uniform(0.0, min(0.05 * attempt, 0.5)))
+    _sync_user_index(root, blobs)
+    return commit
+
+
+def _index_line(path: str, sha: str | None, mode: str = "100644") -> str:
+    """One `update-index --index-info` line; no blob id removes the path."""
+    return f"0 {'0' * 40}\t{path}" if sha is None else f"{mode} {sha}\t{path}"
+
+
+def _tree_from(root: Path, base: str | None, lines: list[str]) -> str:
+    """The tree id of `base` (a tree-ish, or nothing) with index-info `lines` applied,
+    built in a private index."""
+    with private_index() as env:
+        if base:
+            git(root, "read-tree", base, env=env)
+        if lines:
+            git(root, "update-index", "--index-info", input=("\n".join(lines) + "\n").encode(), env=env)
+        return text(root, "write-tree", env=env)
+
+
+def _commit_on(root: Path, parent: str | None, blobs: Mapping[str, str | None], message: str) -> str:
+    tree = _tree_from(root, parent, [_index_line(path, sha) for path, sha in blobs.items()])
+    if parent and text(root, "rev-parse", f"{parent}^{{tree}}") == tree:
+        return parent  # nothing new (someone committed the same files already)
+    args = ["commit-tree", tree, "-F", "-"]
+    if parent:
+        args[2:2] = ["-p", parent]
+    return git(root, *args, input=message.encode("utf-8")).decode().strip()
+
+
+def _sync_user_index(root: Path, blobs: Mapping[str, str | None]) -> None:
+    """Record ledger's own paths in the user's index so `git status` shows them committed."""
+    lines = [_index_line(path, sha) for path, sha in blobs.items()]
+    payload = ("\n".join(lines) + "\n").encode()
+    for _ in range(200):
+        proc = subprocess.run(
+            ["git", *_SAFE, "update-index", "--index-info"],
+            cwd=root, input=payload, capture_output=True, env=_env(),
+        )  # fmt: skip
+        if proc.returncode == 0:
+            # Refresh stat data for just these paths, so status does not re-hash them.
+            present = [p for p, sha in blobs.items() if sha is not None]
+            if present:
+                subprocess.run(
+                    ["git", *_SAFE, "update-index", "-q", "--refresh", "--", *present],
+                    cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env(),
+                )  # fmt: skip
+            return
+        if b"index.lock" not in proc.stderr:
+            return  # the commit landed; a stale index entry is cosmetic, never data loss
+        time.sleep(random.uniform(0.005, 0.05))
+
+
+def tree_without(root: Path, tree: str, excluded: Iterable[str]) -> str:
+    """`tree` with the top-level entries `excluded` left out (the id git would give the same
+    content without them)."""
+    names = {name.encode() for name in excluded}
+    kept = [
+        item for item in git(root, "ls-tree", "-z", tree).split(b"\0")
+        if item and item.partition(b"\t")[2] not in names
+    ]  # fmt: skip
+    return git(root, "mktree", "-z", input=b"".join(i + b"\0" for i in kept)).decode().strip()
+
+
+def index_tree_without(root: Path, index: Path, excluded: Iterable[str]) -> str:
+    """The tree id of `index` with the top-level folders `excluded` left out, built from a
+    private copy so neither the user's index nor the one being committed changes.
+
+    Dropping the entries from the top-level tree (`mktree`) gives the same id as removing
+    them from an index, without `git rm --cached`, which is quadratic in the files removed.
+    """
+    with private_index(copy_of=index) as env:
+        return tree_without(root, text(root, "write-tree", env=env), excluded)
+
+
+def stage_files(root: Path, files: Mapping[str, bytes]) -> None:
+    """Put ledger's own files, already committed on the branch, into the user's index."""
+    _sync_user_index(root, {path: _hash_blob(root, data) for path, data in files.items()})
+
+
+def replay_commit(root: Path, onto: str, commit: str) -> str:
+    """`commit`'s changes (to its first parent) re-made on top of `onto`, keeping its
+    author and message; `onto` itself when they are there already. Never touches the
+    user's index or working tree."""
+    diff = git(root, "diff-tree", "-r", "-z", "--no-renames", "--no-commit-id", "--root", commit)
+    fields = diff.decode("utf-8", "replace").split("\0")
+    lines = []
+    for meta, path in zip(fields[0::2], fields[1::2]):
+        if not meta.startswith(":"):
+            continue
+        _, new_mode, _, new_sha, status = meta[1:].split()
+        lines.append(_index_line(path, None if status == "D" else new_sha, new_mode))
+    tree = _tree_from(root, onto, lines)
+    if text(root, "rev-parse", f"{onto}^{{tree}}") == tree:
+        return onto
+    ident = text(root, "log", "-1", "--format=%an%x00%ae%x00%aI", commit).split("\0")
+    author = {"GIT_AUTHOR_NAME": ident[0], "GIT_AUTHOR_EMAIL": ident[1], "GIT_AUTHOR_DATE": ident[2]}
+    message = git(root, "log", "-1", "--format=%B", commit)
+    return git(root, "commit-tree", tree, "-p", onto, "-F", "-", input=message, env=author).decode().strip()
+
+
+def update_ref(root: Path, ref: str, new: str, old: str) -> bool:
+    """Compare-and-swap a ref: move `ref` from `old` to `new`; False if it had moved."""
+    return git_ok(root, "update-ref", "-m", "ledger: push", ref, new, old)
+
+
+def sync_index_entries(root: Path, entries: Mapping[str, str | None]) -> None:
+    """Record ledger paths (path -> blob id, None removes) in the user's index."""
+    _sync_user_index(root, entries)
+
+
+def tree_with(root: Path, tree: str, files: Mapping[str, bytes]) -> str:
+    """The id of `tree` with some files' content replaced (objects written, nothing else)."""
+    return _tree_from(root, tree, [_index_line(path, _hash_blob(root, data)) for path, data in files.items()])
