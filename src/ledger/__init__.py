@@ -16,14 +16,15 @@ from ledger.errors import LedgerError
 
 if TYPE_CHECKING:
     from ledger import autolog
-    from ledger.tracking import Run, active_run, params, start_run
+    from ledger.fluent import active_run, params, start_run
+    from ledger.tracking import Run
 
 __version__ = "0.1.0"
 
 # The run lifecycle (and its capture providers) loads on first use, so the CLI's read
 # commands (`ledger top`) never pay for it.
-_LAZY = {"Run": "ledger.tracking", "active_run": "ledger.tracking", "params": "ledger.tracking",
-         "start_run": "ledger.tracking"}  # fmt: skip
+_LAZY = {"Run": "ledger.tracking", "active_run": "ledger.fluent", "params": "ledger.fluent",
+         "start_run": "ledger.fluent"}  # fmt: skip
 
 
 def __getattr__(name: str) -> Any:
@@ -38,7 +39,7 @@ def __getattr__(name: str) -> Any:
 
 
 def require_run() -> Run:
-    from ledger.tracking import require_run as _require_run
+    from ledger.fluent import require_run as _require_run
 
     return _require_run()
 

@@ -7,7 +7,6 @@ host (a shared checkout) only a heartbeat older than STALE_S does.
 
 from __future__ import annotations
 
-import datetime as _dt
 import os
 import socket
 from collections.abc import Iterator
@@ -22,14 +21,6 @@ if TYPE_CHECKING:
     from ledger.finalize import Committed
 
 STALE_S = 600.0
-
-
-def _parse(ts: str) -> float | None:
-    try:
-        moment = _dt.datetime.strptime(ts, "%Y-%m-%dT%H:%M:%S.%fZ")
-    except (TypeError, ValueError):
-        return None
-    return moment.replace(tzinfo=_dt.timezone.utc).timestamp()
 
 
 def _process_start(pid: int) -> float | None:
@@ -47,8 +38,8 @@ def _process_start(pid: int) -> float | None:
 
 def is_dead(rec: dict[str, Any], now: float | None = None) -> bool:
     process = rec.get("process") or {}
-    now = now if now is not None else _dt.datetime.now(_dt.timezone.utc).timestamp()
-    heartbeat = _parse(process.get("heartbeat_at", "")) or _parse(rec.get("started_at", ""))
+    now = now if now is not None else record.utcnow().timestamp()
+    heartbeat = record.parse_timestamp(process.get("heartbeat_at") or rec.get("started_at", ""))
     if process.get("host") == socket.gethostname() and isinstance(process.get("pid"), int):
         pid = process["pid"]
         try:
@@ -57,7 +48,7 @@ def is_dead(rec: dict[str, Any], now: float | None = None) -> bool:
             return True
         except PermissionError:
             pass
-        started = _parse(rec.get("started_at", ""))
+        started = record.parse_timestamp(rec.get("started_at", ""))
         born = _process_start(pid)
         return bool(started and born and born > started + 5)
     return heartbeat is None or now - heartbeat > STALE_S
@@ -94,7 +85,7 @@ def reap(ws: Workspace) -> list[tuple[dict[str, Any], Committed]]:
         fold.update(sidecar)
         process = snapshot.get("process") or {}
         last_seen = str(process.get("heartbeat_at") or snapshot.get("started_at"))
-        started, ended = _parse(snapshot.get("started_at", "")), _parse(last_seen or "")
+        started, ended = record.parse_timestamp(snapshot.get("started_at", "")), record.parse_timestamp(last_seen or "")
         message = (
             f"process {process.get('pid')} on {process.get('host')} died without recording "
             "an outcome (killed with SIGKILL, out of memory, or the machine stopped)"

@@ -47,6 +47,15 @@ def timestamp(moment: _dt.datetime) -> str:
     return moment.astimezone(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
+def parse_timestamp(text: str) -> float | None:
+    """Seconds since the epoch for a record timestamp; None when it is not one."""
+    try:
+        moment = _dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ")
+    except (TypeError, ValueError):
+        return None
+    return moment.replace(tzinfo=_dt.timezone.utc).timestamp()
+
+
 def slugify(text: str, limit: int = 40) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:limit].strip("-")
     return slug or "run"

@@ -9,7 +9,6 @@ an exception in the `with` block is `failed` (and still propagates), SIGINT/SIGT
 
 from __future__ import annotations
 
-import atexit
 import json
 import math
 import os
@@ -19,9 +18,8 @@ import socket
 import sys
 import threading
 import time
-import traceback
 from pathlib import Path
-from types import FrameType, TracebackType
+from types import TracebackType
 from typing import Any
 
 from ledger import journal, naming, record, yamlio
@@ -31,6 +29,7 @@ from ledger.context import capture_context, effective_params, store_env_document
 from ledger.datasets import dataset_stats
 from ledger.errors import LedgerError
 from ledger.finalize import Committed, build, commit_record, write_final
+from ledger.outcome import RunInterrupted, outcome_of, raise_interrupted
 from ledger.workspace import Workspace
 
 HEARTBEAT_S = 10.0
@@ -43,14 +42,6 @@ ENV_ROOT = "LEDGER_ROOT"
 
 _active: list[Run] = []
 _attached: dict[str, Run] = {}
-
-
-class RunInterrupted(BaseException):
-    """Raised inside the user's code when SIGTERM (or SIGHUP) arrives during a run."""
-
-    def __init__(self, signum: int):
-        self.signum = signum
-        super().__init__(signal.Signals(signum).name)
 
 
 def _rusage() -> tuple[float, int]:
@@ -157,7 +148,7 @@ class Run:
         run._context = context
         started = context.get("started_at")
         if isinstance(started, str):
-            run._t0 = _parse_ts(started)
+            run._t0 = record.parse_timestamp(started) or run._t0
         run._thread = threading.Thread(target=run._beat, name="ledger-flush", daemon=True)
         run._thread.start()
         _attached[run_id] = run
@@ -341,7 +332,7 @@ class Run:
         if self._owner and threading.current_thread() is threading.main_thread():
             for signum in (signal.SIGTERM, signal.SIGHUP):
                 if signal.getsignal(signum) in (signal.SIG_DFL, None):
-                    self._old_handlers[signum] = signal.signal(signum, _raise_interrupted)
+                    self._old_handlers[signum] = signal.signal(signum, raise_interrupted)
         return self
 
     def __exit__(
@@ -363,29 +354,6 @@ class Run:
             os.kill(os.getpid(), exc.signum)
 
 
-def outcome_of(exc: BaseException | None) -> tuple[str, dict[str, Any] | None]:
-    """The status and error field for how a `with` block ended."""
-    if exc is None:
-        return "finished", None
-    if isinstance(exc, SystemExit):
-        code = exc.code
-        if code in (None, 0):
-            return "finished", None
-        return "failed", {"type": "SystemExit", "message": str(code),
-                          "exit_code": code if isinstance(code, int) else 1}  # fmt: skip
-    if isinstance(exc, KeyboardInterrupt):
-        return "killed", {"type": "KeyboardInterrupt", "message": "interrupted", "signal": "SIGINT"}
-    if isinstance(exc, RunInterrupted):
-        name = signal.Signals(exc.signum).name
-        return "killed", {"type": "Signal", "message": f"terminated by {name}", "signal": name}
-    tail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)[-12:])
-    return "failed", {"type": type(exc).__name__, "message": str(exc)[:2000], "traceback": tail[-8000:]}
-
-
-def _raise_interrupted(signum: int, frame: FrameType | None) -> None:
-    raise RunInterrupted(signum)
-
-
 def _check_metric_name(name: Any) -> None:
     if not isinstance(name, str) or not name or len(name) > 200 or any(c.isspace() for c in name):
         raise LedgerError(f"metric name {name!r} must be a non-empty word (no spaces), at most 200 characters")
@@ -403,104 +371,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (set, frozenset)):
         return sorted(value, key=str)
     return str(value)
-
-
-def _parse_ts(text: str) -> float:
-    import datetime as _dt
-
-    return _dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=_dt.timezone.utc).timestamp()
-
-
-# ---------------------------------------------------------------------- module-level API
-
-
-def start_run(
-    name: str | None = None,
-    *,
-    description: str | None = None,
-    tags: dict[str, Any] | None = None,
-    experiment: str | None = None,
-    params: dict[str, Any] | None = None,
-    baseline: bool = False,
-) -> Run:
-    """Start recording a run; use as a context manager so the outcome is recorded.
-
-    Inside a process started by `ledger run`, this attaches to that run instead.
-    """
-    _install_excepthook()
-    attached = Run.attach()
-    if attached is not None:
-        if attached not in _active:
-            _active.append(attached)
-        if tags:
-            attached.set_tags(tags)
-        if params:
-            attached.log_params(params)
-        if description:
-            attached._event("fields", {"fields": {"description": description}})
-        return attached
-    run = Run.create(
-        Workspace.find(), name=name, description=description, tags=tags,
-        experiment=experiment, params=params, baseline=baseline,
-    )  # fmt: skip
-    _active.append(run)
-    return run
-
-
-def active_run() -> Run | None:
-    """The innermost active run, attaching to a parent `ledger run` when there is one."""
-    if _active:
-        return _active[-1]
-    attached = Run.attach()
-    if attached is not None:
-        _install_excepthook()
-        _active.append(attached)
-    return attached
-
-
-def require_run() -> Run:
-    run = active_run()
-    if run is None:
-        raise LedgerError(
-            "no active run: wrap your code in `with ledger.start_run():` or run it with "
-            "`ledger run -- python your_script.py`"
-        )
-    return run
-
-
-def params() -> dict[str, Any]:
-    """The effective params of the active run; outside one, the params file (+ overrides)."""
-    run = active_run()
-    if run is not None:
-        return run.params()
-    ws = Workspace.find()
-    return effective_params(ws, [])
-
-
-_uncaught: list[BaseException] = []
-
-
-def _install_excepthook() -> None:
-    """Remember an uncaught exception so a run started without `with` ends `failed`."""
-    previous = sys.excepthook
-    if getattr(previous, "_ledger", False):
-        return
-
-    def hook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
-        _uncaught.append(exc)
-        previous(exc_type, exc, tb)
-
-    hook._ledger = True  # type: ignore[attr-defined]
-    sys.excepthook = hook
-
-
-@atexit.register
-def _end_dangling_runs() -> None:
-    """Runs started without `with` end with the process (failed if an exception killed it)."""
-    status, error = outcome_of(_uncaught[-1] if _uncaught else None)
-    while _active:
-        run = _active.pop()
-        try:
-            run.end(status, error)
-        except Exception:  # noqa: BLE001 - nothing useful to do at interpreter exit
-            pass

@@ -181,14 +181,14 @@ def outermost() -> Iterator[bool]:
 def run_for(framework: str, name: str) -> Iterator[Any]:
     """The run a training call logs into: the active one, else a new run for this call
     (None when no run can be started, e.g. outside a git repository: training goes on)."""
-    from ledger import tracking  # the write path only when something is actually trained
+    from ledger import fluent  # the write path only when something is actually trained
 
-    active = safely("the active run", tracking.active_run)
+    active = safely("the active run", fluent.active_run)
     if active is not None:
         yield active
         return
     try:
-        run = tracking.start_run(name=name, tags={"autolog": framework})
+        run = fluent.start_run(name=name, tags={"autolog": framework})
     except Exception as exc:  # noqa: BLE001 - no run means no record, never no training
         warn("a run for this training call", exc)
         yield None

@@ -21,12 +21,12 @@ class RunHolder:
         """The run to log into (None when none can be started: training goes on)."""
         if self._run is not None and self._run.status == "running":
             return self._run
-        from ledger import tracking
+        from ledger import fluent
 
-        self._run, self._owned = tracking.active_run(), False
+        self._run, self._owned = fluent.active_run(), False
         if self._run is None:
             try:
-                self._run = tracking.start_run(name=self.name, tags={"autolog": self.framework})
+                self._run = fluent.start_run(name=self.name, tags={"autolog": self.framework})
                 self._owned = True
             except Exception as exc:  # noqa: BLE001 - no run means no record, never no training
                 warn("a run for this training", exc)
