@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ledger import yamlio
+from ledger.artifacts import md5_file
 from ledger.capture import LedgerWarning, catch_and_warn
-from ledger.capture.data import capture_data, file_hash
+from ledger.capture.data import capture_data
 from ledger.dvcoverrides import overrides_written
 from ledger.errors import ConfigError, LedgerError, RecordError
 from ledger.workspace import safe_relpath
@@ -268,7 +269,7 @@ def artifact_entries(pipeline: Pipeline, data: list[dict[str, Any]]) -> list[dic
         if known:
             md5, size, store = str(known["hash"]), known.get("size"), "dvc"
         elif (pipeline.root / relpath).is_file():
-            md5, size = file_hash(pipeline.root / relpath)
+            md5, size = md5_file(pipeline.root / relpath)
             store = "workspace"
         else:
             continue  # not produced: nothing to point at

@@ -8,25 +8,15 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ledger.capture.params import flatten
+
 _FIELD = re.compile(r"\{([A-Za-z0-9_.\-]+)\}")
 _INTERPRETERS = {"python", "python3", "uv", "poetry", "pipenv", "conda", "bash", "sh", "Rscript"}
 
 
-def _flatten(params: Any, prefix: str = "") -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    if isinstance(params, dict):
-        for key, value in params.items():
-            path = f"{prefix}{key}"
-            if isinstance(value, dict):
-                flat.update(_flatten(value, path + "."))
-            else:
-                flat[path] = value
-    return flat
-
-
 def render(template: str, *, params: dict[str, Any], tags: dict[str, Any], when: _dt.datetime) -> str:
     """Fill `{field}`s: `date`, then tags, then params by dotted path or by last key."""
-    flat = _flatten(params)
+    flat = flatten(params)
     by_leaf: dict[str, Any] = {}
     for path, value in flat.items():
         by_leaf.setdefault(path.rsplit(".", 1)[-1], value)

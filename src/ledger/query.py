@@ -8,6 +8,8 @@ import math
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
+from ledger.capture.params import flatten
+
 T = TypeVar("T")
 
 
@@ -69,18 +71,10 @@ def best(
 SECTIONS = ("params", "metrics", "data", "env", "code")
 
 
-def _flatten(value: Any, prefix: str, out: dict[str, Any]) -> None:
-    if isinstance(value, dict) and value:
-        for key in value:
-            _flatten(value[key], f"{prefix}.{key}", out)
-    else:
-        out[prefix] = value
-
-
 def comparable(rec: dict[str, Any]) -> dict[str, Any]:
     """A record as flat `section.key` -> value pairs, the fields `compare` lines up."""
     out: dict[str, Any] = {}
-    _flatten(rec.get("params") or {}, "params", out)
+    out.update({f"params.{key}": value for key, value in flatten(rec.get("params") or {}).items()})
     for name, value in (rec.get("metrics") or {}).items():
         out[f"metrics.{name}"] = value
     for item in rec.get("data") or []:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ledger.capture.params import flatten
+
 VERDICTS = ("reproduced", "differs", "failed")
 
 
@@ -63,21 +65,9 @@ def artifact_hashes(
     }
 
 
-def _flatten(params: Any, prefix: str = "") -> dict[str, Any]:
-    if not isinstance(params, dict):
-        return {prefix.rstrip("."): params} if prefix else {}
-    flat: dict[str, Any] = {}
-    for key, value in params.items():
-        if isinstance(value, dict) and value:
-            flat.update(_flatten(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
-
-
 def params_differences(recorded: dict[str, Any], reproduced: dict[str, Any]) -> list[str]:
     """`lr: 0.1 -> 0.2` for every effective parameter that differs (sorted)."""
-    a, b = _flatten(recorded or {}), _flatten(reproduced or {})
+    a, b = flatten(recorded or {}), flatten(reproduced or {})
     missing = object()
     lines = []
     for key in sorted(set(a) | set(b)):

@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from ledger import redact
+from ledger.capture.params import flatten
 from ledger.review import Entry, Review
 
 MARKER = "<!-- ledger-diff -->"
@@ -175,17 +176,8 @@ def _run_details(e: Entry, rv: Review) -> list[str]:
     return lines
 
 
-def _flatten(params: Any, prefix: str = "") -> dict[str, Any]:
-    if not isinstance(params, dict):
-        return {prefix: params}
-    flat: dict[str, Any] = {}
-    for key, value in params.items():
-        flat.update(_flatten(value, f"{prefix}{key}.") if isinstance(value, dict) else {f"{prefix}{key}": value})
-    return flat
-
-
 def _param_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
-    a, b = _flatten(old), _flatten(new)
+    a, b = flatten(old), flatten(new)
     changes = []
     for key in sorted(set(a) | set(b)):
         if a.get(key) != b.get(key) or (key in a) != (key in b):

@@ -8,13 +8,13 @@ re-read; DVC is only loaded when the repository declares DVC data.
 
 from __future__ import annotations
 
-import hashlib
 import posixpath
 import warnings
 from pathlib import Path
 from typing import Any
 
 from ledger import dvcdata, gitstore, yamlio
+from ledger.artifacts import md5_file
 from ledger.capture import LedgerWarning
 from ledger.errors import LedgerError, RecordError
 from ledger.record import RECORDS_DIR
@@ -91,24 +91,13 @@ def from_dvc_lock(root: Path, lock: str = "dvc.lock") -> list[dict[str, Any]]:
     return entries
 
 
-def file_hash(path: Path) -> tuple[str, int]:
-    """DVC-compatible md5 of one file and its size."""
-    digest = hashlib.md5(usedforsecurity=False)
-    size = 0
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
-
-
 def from_config(root: Path, paths: tuple[str, ...]) -> list[dict[str, Any]]:
     """Data named in ledger.yaml that DVC does not track: hashed directly."""
     entries = []
     for relpath in paths:
         target = root / safe_relpath(relpath, root)
         if target.is_file():
-            md5, size = file_hash(target)
+            md5, size = md5_file(target)
             entries.append(
                 {"path": relpath, "hash": md5, "size": size, "nfiles": 1,
                  "source": "ledger.yaml", "matches": True, "role": "data"}
