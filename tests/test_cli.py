@@ -148,3 +148,21 @@ def test_top_needs_a_metric(repo: Path) -> None:
     git(repo, "commit", "-qam", "no primary")
     result = ledger_cli(repo, "top")
     assert result.returncode == 2 and "pass --metric" in one_line_error(result)
+
+
+def test_every_command_is_documented_in_the_readme() -> None:
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert [name for name in COMMANDS if f"`ledger {name}" not in readme] == []
+
+
+def test_the_readme_quickstart_has_the_two_commands_ci_and_the_example_use() -> None:
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    quickstart = readme.split("## Quickstart", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
+    commands = [line.split("#")[0].strip() for line in quickstart.strip().splitlines()]
+    assert commands == ["bash example/quickstart.sh", "bash scripts/test.sh"]
+    assert (ROOT / "example/quickstart.sh").is_file() and (ROOT / "scripts/test.sh").is_file()
+    assert "bash scripts/test.sh" in (ROOT / ".ci/run").read_text(encoding="utf-8")
