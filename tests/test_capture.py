@@ -84,3 +84,16 @@ def test_a_failing_provider_warns_and_returns_its_default() -> None:
         assert provider() == {"sunny": False}
     assert caught[0].category is LedgerWarning
     assert "could not capture the weather: OSError: no sensor" in str(caught[0].message)
+
+
+def test_package_list_from_folder_names_equals_the_metadata() -> None:
+    from importlib import metadata
+
+    from ledger.capture.environment import installed_packages
+
+    parsed: dict[str, str] = {}
+    for dist in metadata.distributions():
+        name = dist.metadata["Name"]
+        if name:
+            parsed.setdefault(name.lower().replace("_", "-").replace(".", "-"), dist.version)
+    assert installed_packages() == dict(sorted(parsed.items()))

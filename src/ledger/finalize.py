@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ledger import gitstore, record, schema, yamlio
+from ledger import fastschema, gitstore, record, yamlio
 from ledger.capture import LedgerWarning
 from ledger.capture.params import deep_merge
 from ledger.config import Config
@@ -160,7 +160,7 @@ def clean_sidecar(ws: Workspace, rec: dict[str, Any], keep_series: bool) -> None
 def write_final(ws: Workspace, rec: dict[str, Any], *, keep_series: bool) -> Path:
     """Validate strictly, then write atomically. A bad record is an error, loudly."""
     relpath = record.record_path(rec["id"])
-    schema.validate(rec, source=relpath)
+    fastschema.validate(rec, source=relpath)  # jsonschema's verdict, without its import cost
     path = ws.path(relpath)
     yamlio.dump_file(path, rec)
     clean_sidecar(ws, rec, keep_series)

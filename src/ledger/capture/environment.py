@@ -26,13 +26,26 @@ ENV_ALLOWLIST = (
 )  # fmt: skip
 
 
+def _from_folder(dist: metadata.Distribution) -> tuple[str, str] | None:
+    """Name and version from a `name-version.dist-info` folder name, without parsing the
+    METADATA file (which costs ~1 ms per package, most of `ledger run`'s start-up)."""
+    folder = getattr(dist, "_path", None)
+    stem = getattr(folder, "name", "")
+    if stem.endswith(".dist-info"):
+        name, sep, version = stem[: -len(".dist-info")].partition("-")
+        if sep and name and version:
+            return name, version
+    return None
+
+
 def installed_packages() -> dict[str, str]:
     packages: dict[str, str] = {}
     for dist in metadata.distributions():
-        name = dist.metadata["Name"]
+        found = _from_folder(dist) or (dist.metadata["Name"], dist.version)
+        name, version = found
         if name:
             key = name.lower().replace("_", "-").replace(".", "-")
-            packages.setdefault(key, dist.version)
+            packages.setdefault(key, version)
     return dict(sorted(packages.items()))
 
 
