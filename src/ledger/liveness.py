@@ -56,7 +56,8 @@ def is_dead(rec: dict[str, Any], now: float | None = None) -> bool:
 
 def running_records(ws: Workspace) -> Iterator[tuple[str, dict[str, Any]]]:
     """(path, record) of every `running` record in the working tree, not yet committed."""
-    for relpath in gitstore.untracked_and_modified(ws.root, record.RECORDS_DIR):
+    # A running record is written by ledger and never committed by it: only new files count.
+    for relpath in gitstore.untracked_and_modified(ws.root, record.RECORDS_DIR, modified=False):
         if record.run_id_from_path(relpath) is None:
             continue
         try:

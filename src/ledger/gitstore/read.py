@@ -27,12 +27,11 @@ def ls_tree(root: Path, rev: str, prefix: str) -> list[tuple[str, str]]:
     return entries
 
 
-def untracked_and_modified(root: Path, prefix: str) -> list[str]:
-    """Files under `prefix` that differ from HEAD in the working tree (new or changed)."""
-    out = git(
-        root, "ls-files", "-z", "--others", "--modified", "--exclude-standard", "--", prefix,
-        check=False,
-    )  # fmt: skip
+def untracked_and_modified(root: Path, prefix: str, *, modified: bool = True) -> list[str]:
+    """Files under `prefix` that differ from HEAD in the working tree: new ones, and with
+    `modified` changed ones too (that part stats every tracked file, so it costs more)."""
+    which = ["--others", "--modified"] if modified else ["--others"]
+    out = git(root, "ls-files", "-z", *which, "--exclude-standard", "--", prefix, check=False)
     return sorted({p for p in out.decode("utf-8", "replace").split("\0") if p})
 
 
