@@ -12,6 +12,7 @@ import json
 import math
 import re
 import sys
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -74,3 +75,27 @@ def table(rows: Sequence[Sequence[Any]], headers: Sequence[str], fmt: str) -> st
         cells = [[c.replace("|", "\\|").replace("\n", " ") for c in row] for row in cells]
         return tabulate(cells, headers=list(headers), tablefmt="github", disable_numparse=True)
     return tabulate(cells, headers=list(headers), tablefmt="simple", disable_numparse=True)
+
+
+class Progress:
+    """`ledger: reading records 1200/10000` on a terminal, after a moment; silent when piped."""
+
+    def __init__(self, what: str = "reading records", delay_s: float = 0.5):
+        self.enabled = sys.stderr.isatty()
+        self.start = time.monotonic()
+        self.what = what
+        self.delay_s = delay_s
+        self.shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or time.monotonic() - self.start < self.delay_s:
+            return
+        sys.stderr.write(f"\rledger: {self.what} {done}/{total}")
+        sys.stderr.flush()
+        self.shown = True
+
+    def finish(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\033[K")  # clear the progress line
+            sys.stderr.flush()
+            self.shown = False

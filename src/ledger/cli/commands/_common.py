@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -54,33 +52,10 @@ def selection(args: argparse.Namespace) -> Selection:
     )
 
 
-class Progress:
-    """`ledger: reading records 1200/10000` on a terminal, after a moment; silent when piped."""
-
-    def __init__(self, delay_s: float = 0.5):
-        self.enabled = sys.stderr.isatty()
-        self.start = time.monotonic()
-        self.delay_s = delay_s
-        self.shown = False
-
-    def __call__(self, done: int, total: int) -> None:
-        if not self.enabled or time.monotonic() - self.start < self.delay_s:
-            return
-        sys.stderr.write(f"\rledger: reading records {done}/{total} (parsed once, then cached)")
-        sys.stderr.flush()
-        self.shown = True
-
-    def finish(self) -> None:
-        if self.shown:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
-            self.shown = False
-
-
 def scan(ws: Workspace, args: argparse.Namespace | None = None) -> Iterator[Item]:
     """The runs a command's source arguments select (after recording dead runs as crashed)."""
     liveness.reap(ws)
-    progress = Progress()
+    progress = output.Progress()
     try:
         yield from store.scan(ws, selection(args) if args is not None else None, progress)
     finally:
