@@ -167,24 +167,3 @@ def test_the_readme_quickstart_has_the_two_commands_ci_and_the_example_use() -> 
     assert (ROOT / "example/quickstart.sh").is_file() and (ROOT / "scripts/test.sh").is_file()
     assert "bash scripts/test.sh" in (ROOT / ".ci/run").read_text(encoding="utf-8")
 
-
-def test_progress_shows_on_a_terminal_and_stays_quiet_when_piped(monkeypatch: pytest.MonkeyPatch) -> None:
-    import io
-
-    from ledger.cli import output
-
-    class Terminal(io.StringIO):
-        def isatty(self) -> bool:
-            return True
-
-    piped, terminal = io.StringIO(), Terminal()
-    monkeypatch.setattr("sys.stderr", piped)
-    quiet = output.Progress(delay_s=0)
-    quiet(5, 10)
-    quiet.finish()
-    monkeypatch.setattr("sys.stderr", terminal)
-    shown = output.Progress(delay_s=0)
-    shown(5, 10)
-    shown.finish()
-    assert piped.getvalue() == ""
-    assert terminal.getvalue() == "\rledger: reading records 5/10\r\x1b[K"

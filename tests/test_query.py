@@ -14,7 +14,7 @@ import pytest
 from conftest import ledger_cli
 from ledger import query
 from ledger.cli import main
-from ledger.cli.commands._common import Progress
+from ledger.cli.output import Progress
 from query_helpers import commit, make, raw_commit, rid, write
 
 
