@@ -180,3 +180,28 @@ def test_baseline_edits_ledger_yaml_keeping_comments(
     assert main(["baseline", "ok"]) == 1
     assert "not a plain value" in capsys.readouterr().err
     assert config.read_text("utf-8") == odd
+
+
+def test_ledger_check_validates_decision_files(repo: Path, runs: dict[str, str]) -> None:
+    assert ledger_cli(repo, "select", "good", "--rationale", "best auc").returncode == 0
+    clean = ledger_cli(repo, "check")
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    path = repo / "experiments/registry/churn/v1.0.0.yaml"
+    decision = yamlio.load_file(path)
+    del decision["rationale"]
+    decision["version"] = "v9.9.9"
+    yamlio.dump_file(path, decision)
+    tampered = ledger_cli(repo, "check")
+    assert tampered.returncode == 1
+    assert "experiments/registry/churn/v1.0.0.yaml" in tampered.stdout + tampered.stderr
+    assert "'rationale' is a required property" in tampered.stdout + tampered.stderr
+    decision["rationale"] = "token ghp_" + "x" * 36
+    decision["version"] = "v1.0.0"
+    yamlio.dump_file(path, decision)
+    leaked = ledger_cli(repo, "check")
+    assert leaked.returncode == 1 and "/rationale" in leaked.stdout + leaked.stderr
+    decision["rationale"] = "best auc"
+    decision["version"] = "v9.9.9"
+    yamlio.dump_file(path, decision)
+    moved = ledger_cli(repo, "check")
+    assert moved.returncode == 1 and "does not match the file name v1.0.0" in moved.stdout + moved.stderr

@@ -18,6 +18,7 @@ from typing import Any
 
 from ledger import gitstore, record, redact, schema, yamlio
 from ledger.errors import LedgerError, RecordError, UsageError
+from ledger.registry import DECISION_PATH_RE
 from ledger.workspace import Workspace, safe_relpath
 
 MAX_PROBLEMS_PER_FILE = 20
@@ -44,11 +45,13 @@ class Result:
 
 
 def _kind(path: str) -> str | None:
-    """`record`, `env` or `stray` for YAML files ledger owns; None for anything else."""
+    """`record`, `env`, `decision` or `stray` for YAML files ledger owns; None for anything else."""
     if not path.startswith(record.RECORDS_DIR + "/") or not path.endswith((".yaml", ".yml")):
         return None
     if record.run_id_from_path(path):
         return "record"
+    if DECISION_PATH_RE.match(path):
+        return "decision"
     if path.startswith(record.ENVS_DIR + "/") and path.count("/") == 2:
         return "env"
     # Anything inside a run's sidecar folder is that run's business (plots, artifacts).
@@ -143,6 +146,8 @@ def check_blob(data: bytes | None, path: str, root: Path, source: str | None = N
         if not isinstance(parsed, dict):
             return [Problem(label, "", "an environment file must be a mapping")]
         return [Problem(label, p, m) for p, m in _secrets(parsed)]
+    if kind == "decision":
+        return _check_decision(parsed, path, label)
     try:
         schema.check_version(parsed, label)
     except RecordError as exc:
@@ -159,6 +164,21 @@ def check_blob(data: bytes | None, path: str, root: Path, source: str | None = N
         found.setdefault("/id", f"{parsed.get('id')!r} does not match the file name {run_id}")
     problems = sorted(Problem(label, p, m) for p, m in found.items())
     return problems[:MAX_PROBLEMS_PER_FILE]
+
+
+def _check_decision(parsed: Any, path: str, label: str) -> list[Problem]:
+    """A model decision (`ledger select`): its schema, no secrets, and the model and
+    version its path names."""
+    found = dict(schema.errors(parsed, "decision"))
+    for pointer, message in _secrets(parsed):
+        found.setdefault(pointer, message)
+    match = DECISION_PATH_RE.match(path)
+    if match and isinstance(parsed, dict) and not found:
+        if parsed.get("model") != match[1]:
+            found["/model"] = f"{parsed.get('model')!r} does not match the folder {match[1]}"
+        if parsed.get("version") != match[2]:
+            found["/version"] = f"{parsed.get('version')!r} does not match the file name {match[2]}"
+    return sorted(Problem(label, p, m[:300]) for p, m in found.items())[:MAX_PROBLEMS_PER_FILE]
 
 
 def _check_many(ws: Workspace, blobs: dict[str, str], label: str) -> Result:

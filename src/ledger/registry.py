@@ -25,7 +25,7 @@ from ledger.workspace import Workspace
 REGISTRY_DIR = f"{record.RECORDS_DIR}/registry"
 NAME_RE = re.compile(r"^[a-zA-Z0-9](?:[a-zA-Z0-9_-]*[a-zA-Z0-9])?$")  # GTO's names, minus `/`
 VERSION_RE = re.compile(r"^v(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
-_PATH_RE = re.compile(rf"^{REGISTRY_DIR}/([^/]+)/(v[0-9]+\.[0-9]+\.[0-9]+)\.yaml$")
+DECISION_PATH_RE = re.compile(rf"^{REGISTRY_DIR}/([^/]+)/(v[0-9]+\.[0-9]+\.[0-9]+)\.yaml$")
 _STAGE_TAG = re.compile(r"^(?P<model>[^#@]+)#(?P<stage>[^#!]+)#(?P<counter>[0-9]+)$")
 BUMPS = ("major", "minor", "patch")
 MAX_ALTERNATIVES = 100
@@ -85,7 +85,7 @@ def load_decisions(ws: Workspace, rev: str = "HEAD") -> list[dict[str, Any]]:
     """Every decision at `rev`, oldest first; a bad file is skipped with a warning."""
     if not gitstore.rev_parse(ws.root, rev):
         return []
-    entries = [(p, sha) for p, sha in gitstore.ls_tree(ws.root, rev, REGISTRY_DIR) if _PATH_RE.match(p)]
+    entries = [(p, sha) for p, sha in gitstore.ls_tree(ws.root, rev, REGISTRY_DIR) if DECISION_PATH_RE.match(p)]
     found = []
     for (path, _), (_, data) in zip(entries, gitstore.read_blobs(ws.root, [s for _, s in entries], yamlio.MAX_BYTES)):
         source = f"{rev}:{path}"
@@ -94,7 +94,7 @@ def load_decisions(ws: Workspace, rev: str = "HEAD") -> list[dict[str, Any]]:
                 raise RecordError("missing or too large", path=source)
             doc = yamlio.loads(data, source=source)
             schema.validate(doc, source=source, name="decision")
-            match = _PATH_RE.match(path)
+            match = DECISION_PATH_RE.match(path)
             assert match is not None
             if (doc["model"], doc["version"]) != (match[1], match[2]):
                 raise RecordError("its model/version do not match its path", path=source)
