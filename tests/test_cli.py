@@ -90,9 +90,12 @@ def test_traceback_flag_shows_it(tmp_path: Path) -> None:
 
 
 def test_init_creates_and_never_overwrites(tmp_path: Path) -> None:
-    result = ledger_cli(tmp_path, "init", "--git", "--experiment", "churn")
+    result = ledger_cli(tmp_path, "init", "--git", "--dvc", "--experiment", "churn")
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / ".git").is_dir()
+    assert (tmp_path / ".git").is_dir() and (tmp_path / ".dvc" / "config").is_file()
+    assert result.stdout.strip() == (
+        "created a git repository, ledger.yaml, params.yaml, experiments/README.md, .dvc/"
+    )
     assert "experiment: churn" in (tmp_path / "ledger.yaml").read_text()
     (tmp_path / "params.yaml").write_text("mine: 1\n")
     again = ledger_cli(tmp_path, "init")

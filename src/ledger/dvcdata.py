@@ -32,6 +32,18 @@ class DataError(LedgerError):
     """Recorded data cannot be restored or found (missing object, changed content)."""
 
 
+def init(root: Path) -> None:
+    """`dvc init` in a git repository (for `ledger init --dvc`)."""
+    from dvc.exceptions import DvcException
+    from dvc.repo import Repo
+
+    try:
+        with _quiet():
+            Repo.init(str(root))
+    except DvcException as exc:
+        raise LedgerError(f"dvc init failed: {exc}: fix that, or run `dvc init` yourself") from None
+
+
 def is_dvc_repo(root: Path) -> bool:
     """Whether `dvc init` was run here (no import needed to know)."""
     return (root / ".dvc").is_dir()

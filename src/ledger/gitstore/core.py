@@ -151,3 +151,8 @@ def private_index(copy_of: Path | None = None) -> Iterator[dict[str, str]]:
                 os.unlink(leftover)
             except FileNotFoundError:
                 pass
+
+
+def init_repository(path: Path) -> None:
+    """`git init` in `path` (for `ledger init --git`)."""
+    git(path, "init", "-q")
