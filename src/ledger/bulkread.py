@@ -68,20 +68,14 @@ def parse_here(
     ws: Workspace, cache: cache_mod.Cache | None, blobs: list[str], data: dict[str, bytes], progress: Progress | None
 ) -> Iterator[tuple[str, dict[str, Any], dict[str, Any] | None]]:
     """(blob, head or error, record) for blobs parsed in this process; cached as it goes."""
-    pending: list[bytes] = []
-    size = 0
+    batch = cache.batch(BATCH_BYTES) if cache is not None else None
     from_git = [b for b in blobs if b not in data]
     done = 0
 
     def one(blob: str, payload: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
-        nonlocal size, pending, done
-        if cache is not None and "x" not in payload:
-            line = cache_mod.encode(blob, payload)
-            pending.append(line)
-            size += len(line)
-            if size > BATCH_BYTES:
-                cache.append(pending)
-                pending, size = [], 0
+        nonlocal done
+        if batch is not None and "x" not in payload:
+            batch.add(blob, payload)
         done += 1
         if progress is not None and done % 250 == 0:
             progress(done, len(blobs))
@@ -97,26 +91,20 @@ def parse_here(
                 yield blob, {"e": "its blob is missing from the repository (a partial clone?)"}, None
                 continue
             yield one(blob, analyze(content))
-    if cache is not None:
-        cache.append(pending)
+    if batch is not None:
+        batch.flush()
 
 
 def _worker(ws: Workspace, cache: cache_mod.Cache, blobs: list[str]) -> None:
-    pending: list[bytes] = []
-    size = 0
+    batch = cache.batch(BATCH_BYTES)
     for blob, state, content in gitstore.iter_blobs(ws.root, blobs, yamlio.MAX_BYTES):
         if state == "missing":
             continue
         payload = analyze(content)
         if "x" in payload:
             continue  # not cacheable: the parent parses it itself
-        line = cache_mod.encode(blob, payload)
-        pending.append(line)
-        size += len(line)
-        if size > BATCH_BYTES:
-            cache.append(pending)
-            pending, size = [], 0
-    cache.append(pending)
+        batch.add(blob, payload)
+    batch.flush()
 
 
 def parallel_worthwhile(count: int) -> bool:

@@ -147,6 +147,10 @@ class Cache:
         finally:
             os.close(fd)
 
+    def batch(self, limit: int = 1 << 18) -> Batch:
+        """A buffer of lines for this cache, written in one append per `limit` bytes."""
+        return Batch(self, limit)
+
     def repair(self) -> None:
         """Rewrite the file without damaged lines, and drop files of other cache keys."""
         try:
@@ -165,3 +169,24 @@ class Cache:
             self.damaged = 0
         except OSError:
             pass
+
+
+class Batch:
+    """Cache lines gathered and appended in a few large writes (see `Cache.append`)."""
+
+    def __init__(self, cache: Cache, limit: int):
+        self.cache = cache
+        self.limit = limit
+        self.lines: list[bytes] = []
+        self.size = 0
+
+    def add(self, blob: str, payload: dict[str, Any]) -> None:
+        line = encode(blob, payload)
+        self.lines.append(line)
+        self.size += len(line)
+        if self.size > self.limit:
+            self.flush()
+
+    def flush(self) -> None:
+        self.cache.append(self.lines)
+        self.lines, self.size = [], 0
