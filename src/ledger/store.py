@@ -154,13 +154,15 @@ def scan_entries(ws: Workspace, found: Iterable[Entry], progress: Progress | Non
         for blob, head, raw in cache.read(missing):
             missing.discard(blob)
             yield from emit(blob, head, None, raw)
-    todo = sorted(missing)
+    # In listing order, not sorted: trees list paths in about the order the pack stores
+    # their blobs, and git reads deltas far faster in pack order than at random.
+    todo = [blob for blob in by_blob if blob in missing]
     if cache is not None and bulkread.parallel_worthwhile(len(todo)):
         in_git = [b for b in todo if b not in data]
         for blob, head, worker_raw in bulkread.parse_in_workers(ws, cache, in_git, progress):
             missing.discard(blob)
             yield from emit(blob, head, None, worker_raw)
-        todo = sorted(missing)  # what the workers could not do (uncacheable, or a crash)
+        todo = [blob for blob in todo if blob in missing]  # what the workers could not do
     for blob, head, rec in bulkread.parse_here(ws, cache, todo, data, progress):
         yield from emit(blob, head, rec, None)
     if cache is not None and (cache.damaged or todo):

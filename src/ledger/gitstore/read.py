@@ -163,6 +163,10 @@ def changed_paths(root: Path, old: str, new: str) -> list[tuple[str, str | None]
     return changes
 
 
+# Large reads from git's pipe: fewer system calls, and fewer switches between git and us.
+_READ_BUFFER = 1 << 20
+
+
 def iter_blobs(root: Path, shas: list[str], limit: int) -> Iterator[tuple[str, str, bytes | None]]:
     """(sha, state, content) for each blob in order, from one `git cat-file --batch`.
 
@@ -172,7 +176,7 @@ def iter_blobs(root: Path, shas: list[str], limit: int) -> Iterator[tuple[str, s
     proc = subprocess.Popen(
         ["git", *_SAFE, "cat-file", "--batch", "--buffer"],
         cwd=root, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-        env=_env(),
+        env=_env(), bufsize=_READ_BUFFER,
     )  # fmt: skip
     assert proc.stdin is not None and proc.stdout is not None
     stdin, stdout = proc.stdin, proc.stdout
