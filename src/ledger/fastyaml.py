@@ -27,6 +27,11 @@ _RESOLVERS: dict[str, list[tuple[str, re.Pattern[str]]]] = {
     for key, items in yamlio._Loader.yaml_implicit_resolvers.items()
     if key
 }
+# Per first character: does any resolver match? (their union, each with its own flags)
+_MAYBE_TYPED = {
+    key: re.compile("|".join(f"(?x:{r.pattern})" if r.flags & re.X else f"(?:{r.pattern})" for _, r in items))
+    for key, items in _RESOLVERS.items()
+}
 # What PyYAML's reader refuses, plus line breaks other than "\n" and tabs (kept simple);
 # the ASCII version is the same set for pure-ASCII text, and much cheaper to scan.
 _REFUSED = re.compile("[^\x0a\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\u2028\u2029\ufeff]")
@@ -44,15 +49,30 @@ class NotCanonical(Exception):
 
 def parse(text: str) -> dict[str, Any]:
     """The mapping a canonical record document holds; NotCanonical for anything else."""
-    refused = _REFUSED_ASCII if text.isascii() else _REFUSED
-    if not text.endswith("\n") or refused.search(text) is not None:
-        raise NotCanonical("unusual characters or no final newline")
+    return document(lines_of(text))
+
+
+def lines_of(text: str) -> list[str]:
+    """The lines of a document that passes the character and layout checks (the checks that
+    look at the whole text rather than at one line)."""
+    check_characters(text)
     lines = text.split("\n")
     lines.pop()  # the empty string after the final newline
     if not lines or lines[0][:1] in ("", " ", "-", "%") or lines[0].startswith("---"):
         raise NotCanonical("not a block mapping document")
-    parser = _Parser(lines)
-    value, end = parser.mapping(0, 0, 1)
+    return lines
+
+
+def check_characters(text: str) -> None:
+    """NotCanonical unless `text` ends with a newline and holds no character refused here."""
+    refused = _REFUSED_ASCII if text.isascii() else _REFUSED
+    if not text.endswith("\n") or refused.search(text) is not None:
+        raise NotCanonical("unusual characters or no final newline")
+
+
+def document(lines: list[str]) -> dict[str, Any]:
+    """The top-level block mapping that `lines` hold, all of them."""
+    value, end = _Parser(lines).mapping(0, 0, 1)
     if end != len(lines):
         raise NotCanonical(f"unexpected line {end + 1}")
     return value
@@ -70,9 +90,10 @@ def _plain(text: str) -> Any:
         or (text[0] == "-" and (len(text) == 1 or text[1] == " "))
     ):
         raise NotCanonical(f"plain scalar {text!r} needs the full loader")
-    tag = next((tag for tag, regexp in _RESOLVERS.get(text[0], ()) if regexp.match(text)), None)
-    if tag is None:
-        return text
+    maybe = _MAYBE_TYPED.get(text[0])
+    if maybe is None or maybe.match(text) is None:
+        return text  # no resolver takes it: a string (the common case, in one regex call)
+    tag = next(tag for tag, regexp in _RESOLVERS[text[0]] if regexp.match(text))
     kind = tag[len(_TAG) :]
     if kind == "int" and _INT.match(text):
         return int(text)
@@ -103,14 +124,16 @@ _MEMO: dict[str, Any] = {}
 _MEMO_MAX = 100_000
 
 
-def _scalar(text: str) -> Any:
+def scalar(text: str) -> Any:
+    """The value of a one-line scalar (plain, single-quoted, `{}` or `[]`) as the safe
+    loader reads it; NotCanonical for anything that needs the full loader."""
     value = _MEMO.get(text, _MISS)
     if value is _MISS:
         if text == "{}":
             return {}
         if text == "[]":
             return []
-        value = _single_quoted(text) if text[0] == "'" else _plain(text)
+        value = _single_quoted(text) if text[:1] == "'" else _plain(text)
         if len(_MEMO) < _MEMO_MAX:
             _MEMO[text] = value
     return value
@@ -193,7 +216,7 @@ class _Parser:
                     if rest[0] == "|":
                         result[key], i = self.literal(rest, i + 1, n)
                         continue
-                    value = _scalar(rest)
+                    value = scalar(rest)
                 result[key] = value
                 i += 1
                 continue
@@ -210,7 +233,7 @@ class _Parser:
             elif not value_text:
                 raise NotCanonical("empty value")
             else:
-                result[key] = _scalar(value_text)
+                result[key] = scalar(value_text)
                 i += 1
         return result, i
 
@@ -253,7 +276,7 @@ class _Parser:
                 lines[i] = " " * (n + 2) + rest
                 item, i = self.mapping(i, n + 2, depth + 1)
             else:
-                item = _scalar(rest)
+                item = scalar(rest)
                 i += 1
             result.append(item)
         return result, i
