@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from ledger import cache as cache_mod
-from ledger import fastschema, fastyaml, gitstore, yamlio
+from ledger import fastschema, gitstore, shapes, yamlio
 from ledger.errors import RecordError, UnsupportedVersion
 from ledger.workspace import Workspace
 
@@ -26,6 +26,7 @@ Progress = Callable[[int, int], None]
 PARALLEL_MIN = 1500  # uncached blobs worth forking workers for
 WORKERS = 4
 BATCH_BYTES = 1 << 18
+_SHAPES = shapes.Shapes(cache_mod.HEAD_FIELDS, fastschema.slot_checks)
 
 
 def _json_exact(value: Any) -> bool:
@@ -37,27 +38,36 @@ def _json_exact(value: Any) -> bool:
     return True
 
 
-def analyze(data: bytes | None) -> dict[str, Any]:
+def analyze(data: bytes | None, keep: bool = True) -> dict[str, Any]:
     """Parse and validate one blob, independent of where it was found.
 
-    `{"r": record}`, plus `"x": 1` when the record cannot be cached exactly; or
+    `{"r": record}`, plus `"x": 1` when the record cannot be cached exactly, or
+    `"j": (head JSON, record JSON)` when its shape already gave them (and then `"r"` only
+    if `keep`: writing the cache needs just the JSON); or
     `{"e": reason, "p": JSON pointer, "v": 1 when written by a newer ledger}`.
     """
     if data is None or len(data) > yamlio.MAX_BYTES:
         return {"e": f"larger than {yamlio.MAX_BYTES} bytes"}
     exact = True
+    rendered = None
     try:
+        checked = False
         try:
-            rec: Any = fastyaml.parse(data.decode("utf-8"))
+            rec, rendered, checked = _SHAPES.parse(data.decode("utf-8"), build=keep)
         except Exception:  # noqa: BLE001 - anything unusual goes to the reference loader
             rec = yamlio.loads(data, source="")
             exact = _json_exact(rec)
-        fastschema.validate(rec, source="")
+        if not checked:
+            fastschema.validate(rec, source="")
     except UnsupportedVersion as exc:
         return {"e": exc.reason, "p": exc.pointer, "v": 1}
     except RecordError as exc:
         return {"e": exc.reason, "p": exc.pointer}
-    return {"r": rec} if exact else {"r": rec, "x": 1}
+    if not exact:
+        return {"r": rec, "x": 1}
+    if rendered is None:
+        return {"r": rec}
+    return {"r": rec, "j": rendered} if rec is not None else {"j": rendered}
 
 
 def _head(rec: dict[str, Any]) -> dict[str, Any]:
@@ -100,7 +110,7 @@ def _worker(ws: Workspace, cache: cache_mod.Cache, blobs: list[str]) -> None:
     for blob, state, content in gitstore.iter_blobs(ws.root, blobs, yamlio.MAX_BYTES):
         if state == "missing":
             continue
-        payload = analyze(content)
+        payload = analyze(content, keep=False)
         if "x" in payload:
             continue  # not cacheable: the parent parses it itself
         batch.add(blob, payload)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import json.scanner
 import os
 import zlib
 from collections.abc import Iterable, Iterator
@@ -31,6 +32,9 @@ from typing import Any
 from ledger import schema, yamlio
 
 FORMAT = 2
+# json.loads without its encoding sniffing and whitespace handling (a warm scan decodes one
+# head per run): the standard decoder's own scanner, which raises StopIteration on non-JSON.
+_scan = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
 DIRNAME = "ledger-cache"
 HEAD_FIELDS = ("id", "name", "status", "experiment", "started_at", "metrics")
 
@@ -43,9 +47,13 @@ def cache_key() -> str:
 
 
 def encode(blob: str, payload: dict[str, Any]) -> bytes:
-    """One cache line for a blob's payload: `{"r": record}` or `{"e": ..., "p": ..., "v": ...}`."""
+    """One cache line for a blob's payload: `{"r": record}` (with `"j"`, its head and record
+    JSON, when the reader made them) or `{"e": ..., "p": ..., "v": ...}`."""
     rec = payload.get("r")
-    if rec is not None:
+    rendered = payload.get("j")
+    if rendered is not None:  # JSON the reader already made (shapes.py)
+        head, full = rendered[0].encode("utf-8"), rendered[1].encode("utf-8")
+    elif rec is not None:
         head, full = _dumps({k: rec[k] for k in HEAD_FIELDS if k in rec}), _dumps(rec)
     else:
         head, full = _dumps({k: payload.get(k) for k in ("e", "p", "v")}), b"null"
@@ -68,11 +76,12 @@ def decode(line: bytes) -> tuple[str, dict[str, Any], bytes] | None:
         head_bytes = line[start:tab]
         if int(line[first + 1 : first + 9], 16) != zlib.crc32(head_bytes):
             return None
-        head = json.loads(head_bytes)
-        if not isinstance(head, dict):
+        text = head_bytes.decode("utf-8")
+        head, end = _scan(text, 0)
+        if end != len(text) or not isinstance(head, dict):
             return None
         return line[:first].decode("ascii"), head, line
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, StopIteration):  # StopIteration: not JSON at all
         return None
 
 
