@@ -16,6 +16,7 @@ Plain scalars are typed with PyYAML's own implicit resolvers (YAML 1.1: `yes`, `
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -27,11 +28,18 @@ _RESOLVERS: dict[str, list[tuple[str, re.Pattern[str]]]] = {
     for key, items in yamlio._Loader.yaml_implicit_resolvers.items()
     if key
 }
-# Per first character: does any resolver match? (their union, each with its own flags)
-_MAYBE_TYPED = {
-    key: re.compile("|".join(f"(?x:{r.pattern})" if r.flags & re.X else f"(?:{r.pattern})" for _, r in items))
-    for key, items in _RESOLVERS.items()
-}
+
+
+@functools.cache
+def _maybe_typed(first: str) -> re.Pattern[str] | None:
+    """Does any resolver for this first character match? Their union, each with its own
+    flags (compiled on first use: a warm query never types a scalar)."""
+    items = _RESOLVERS.get(first)
+    if not items:
+        return None
+    return re.compile("|".join(f"(?x:{r.pattern})" if r.flags & re.X else f"(?:{r.pattern})" for _, r in items))
+
+
 # What PyYAML's reader refuses, plus line breaks other than "\n" and tabs (kept simple);
 # the ASCII version is the same set for pure-ASCII text, and much cheaper to scan.
 _REFUSED = re.compile("[^\x0a\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\u2028\u2029\ufeff]")
@@ -90,7 +98,7 @@ def _plain(text: str) -> Any:
         or (text[0] == "-" and (len(text) == 1 or text[1] == " "))
     ):
         raise NotCanonical(f"plain scalar {text!r} needs the full loader")
-    maybe = _MAYBE_TYPED.get(text[0])
+    maybe = _maybe_typed(text[0])
     if maybe is None or maybe.match(text) is None:
         return text  # no resolver takes it: a string (the common case, in one regex call)
     tag = next(tag for tag, regexp in _RESOLVERS[text[0]] if regexp.match(text))
