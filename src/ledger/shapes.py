@@ -41,10 +41,9 @@ from ledger import fastyaml
 # A line with a scalar: indentation, `- ` markers, `key: ` up to the line's first ": ",
 # then the scalar text (a line ending in ":" opens a block and has none).
 _LINE = re.compile(r"( *(?:- )*(?:.*?: )?)(.*[^:])")
-# A slot's text: any character `fastyaml.check_characters` lets through but a line break.
-# The rest of a matching document is the checked text of the document the shape was
-# learnt from, so a match needs no separate check.
-_SCALAR = r"([^\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]*)"
+# A slot's text: one line (`fastyaml.check_characters` then checks the characters: a
+# character class here would make every shape several times slower to compile).
+_SCALAR = "(.*)"
 _TOKEN = "\x01"  # refused in documents (fastyaml.check_characters): free to mark slots
 _SLOT_JSON = re.compile(r'"\\u0001([0-9]+)"')
 # A decimal int, or a decimal float with digits on both sides of the point: what YAML 1.1
@@ -55,6 +54,8 @@ _NUMBERS = re.compile(f"{_NUMBER_TEXT}(?:,{_NUMBER_TEXT})*").fullmatch
 _BLOCK_SCALAR = re.compile(r"(?:: |^ *- )\|", re.M)
 _TYPED_MAX = 200_000
 _SHAPES_MAX = 256
+_FREE_LEARNS = 16  # shapes learnt before asking whether they pay off
+_PAYOFF = 50  # reads per learnt shape that make learning more worthwhile
 _PER_LENGTH = 8
 
 # How to rebuild one dict or list from the record's scalars (in document order):
@@ -152,6 +153,7 @@ class Shapes:
             found = shape.match(text)
             if found is not None:
                 try:
+                    fastyaml.check_characters(text)
                     read = shape.read(found.groups(), build)
                 except fastyaml.NotCanonical:
                     matched = True  # a scalar text that starts another construct
@@ -172,8 +174,9 @@ class Shapes:
         return read
 
     def _worth_learning(self, text: str) -> bool:
-        """Learning costs a few parses: do it while shapes pay off, not for block scalars."""
-        if self.count >= _SHAPES_MAX or (self.learnt >= 16 and self.hits < 4 * self.learnt):
+        """Learning a shape costs as much as reading a few dozen records: keep learning
+        while shapes pay off, and not for block scalars (their lines vary)."""
+        if self.count >= _SHAPES_MAX or (self.learnt >= _FREE_LEARNS and self.hits < _PAYOFF * self.learnt):
             return False
         return _BLOCK_SCALAR.search(text) is None
 
