@@ -1,9 +1,11 @@
 """Parsing record blobs in bulk: each blob parsed and validated once, in this process or in
 worker processes that write straight into the cache.
 
-`analyze` is the one verdict on a blob's bytes, independent of where they were found: the
-strict canonical reader (`fastyaml`) or else the safe loader (`yamlio.loads`, every §9
-check), then the compiled schema check (`fastschema`) or else jsonschema for the message.
+`analyze` is the one verdict on a blob's bytes, independent of where they were found: a
+known record layout (`shapes`, which also validates and renders the cache JSON), else the
+strict canonical reader (`fastyaml`), else the safe loader (`yamlio.loads`, every §9
+check); then, unless the layout vouched for it, the compiled schema check (`fastschema`)
+or else jsonschema for the message.
 Big cold scans fork up to WORKERS processes (one per CPU this process may use); each
 streams its share of blobs through its own `git cat-file --batch` and appends cache lines,
 which the parent reads back as they land. Nothing crosses a process boundary but those
