@@ -51,6 +51,28 @@ def wait_ready(proc: subprocess.Popen[str]) -> None:
     assert "READY" in line, line
 
 
+def exit_code(proc: subprocess.Popen[str], timeout: float = 60) -> int:
+    """The process's exit code, draining its pipes meanwhile. A process that does not end
+    in time gets SIGABRT first: started with PYTHONFAULTHANDLER, Python then prints every
+    thread's stack, and the failure shows where it hung."""
+    try:
+        proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGABRT)
+        try:
+            _, err = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            _, err = proc.communicate()
+        pytest.fail(f"still running {timeout} s after the signal; its stacks:\n{err[-6000:]}")
+    return proc.returncode
+
+
+def spawn(repo: Path, *argv: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONFAULTHANDLER": "1"}
+    return subprocess.Popen([*argv], cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
 def test_overrides_reach_the_child_and_its_logs_attach(repo: Path) -> None:
     write_child(repo)
     result = ledger_cli(repo, "run", "--name", "lr-sweep", "--tag", "who=me", "-p", "lr=0.25",
@@ -97,13 +119,10 @@ def test_non_python_commands_are_recorded_too(repo: Path) -> None:
 
 def test_sigterm_to_ledger_run_is_killed(repo: Path) -> None:
     write_child(repo)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ledger", "run", "--", sys.executable, "child.py", "hang"],
-        cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    proc = spawn(repo, sys.executable, "-m", "ledger", "run", "--", sys.executable, "child.py", "hang")
     wait_ready(proc)
     proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=60) == 128 + signal.SIGTERM
+    assert exit_code(proc) == 128 + signal.SIGTERM
     rec = the_record(repo)
     assert rec["status"] == "killed" and rec["error"]["signal"] == "SIGTERM"
     assert rec["metrics"]["auc"] == pytest.approx(0.6)  # logged before the end: kept
@@ -112,14 +131,11 @@ def test_sigterm_to_ledger_run_is_killed(repo: Path) -> None:
 
 def test_sigkill_of_the_child_is_killed(repo: Path) -> None:
     write_child(repo)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ledger", "run", "--", sys.executable, "child.py", "hang"],
-        cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    proc = spawn(repo, sys.executable, "-m", "ledger", "run", "--", sys.executable, "child.py", "hang")
     wait_ready(proc)
     child_pid = int(subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()[0])
     os.kill(child_pid, signal.SIGKILL)
-    assert proc.wait(timeout=60) == 128 + signal.SIGKILL
+    assert exit_code(proc) == 128 + signal.SIGKILL
     rec = the_record(repo)
     assert rec["status"] == "killed" and rec["error"]["signal"] == "SIGKILL"
     assert rec["series"]["metrics"]["loss"]["count"] == 3
@@ -139,12 +155,10 @@ with ledger.start_run(name="api-" + sys.argv[1]) as run:
 @pytest.mark.parametrize(("sig", "status"), [(signal.SIGTERM, "killed"), (signal.SIGINT, "killed")])
 def test_signals_to_an_api_script(repo: Path, sig: int, status: str) -> None:
     (repo / "api.py").write_text(API_SCRIPT)
-    proc = subprocess.Popen([sys.executable, "api.py", "sig"], cwd=repo, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    proc = spawn(repo, sys.executable, "api.py", "sig")
     wait_ready(proc)
     proc.send_signal(sig)
-    code = proc.wait(timeout=60)
-    assert code == -sig  # the process still dies of the signal
+    assert exit_code(proc) == -sig  # the process still dies of the signal
     rec = the_record(repo)
     assert rec["status"] == status and rec["error"]["signal"] == signal.Signals(sig).name
     assert rec["metrics"] == {"loss": 0.25}

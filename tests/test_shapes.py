@@ -149,6 +149,13 @@ def test_learning_stops_when_shapes_do_not_pay_off() -> None:
     assert reader.learnt == shapes._FREE_LEARNS  # each layout was new: then no more learning
 
 
+@pytest.fixture
+def own_shapes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """bulkread's shapes start empty (other tests may have used up its learning)."""
+    monkeypatch.setattr(bulkread, "_SHAPES", fresh())
+
+
+@pytest.mark.usefixtures("own_shapes")
 def test_worker_payloads_give_the_cache_line_of_the_full_path() -> None:
     rec = make(4, auc=float("nan"), params={"lr": 0.25, "name": "it's"})
     data = yamlio.dumps(rec).encode()
@@ -162,11 +169,13 @@ def test_worker_payloads_give_the_cache_line_of_the_full_path() -> None:
     assert same(decoded[1], {k: rec[k] for k in cache.HEAD_FIELDS if k in rec})
 
 
+@pytest.mark.usefixtures("own_shapes")
 def test_a_shaped_invalid_record_gets_jsonschemas_message() -> None:
     good = yamlio.dumps(make(5)).encode()
     bulkread.analyze(good)
     bad = good.replace(b"status: finished", b"status: exploded")
     payload = bulkread.analyze(bad, keep=False)
+    assert bulkread._SHAPES.hits == 1  # the shape answered, and handed the record on
     with pytest.raises(Exception) as slow:
         schema.validate(yamlio.loads(bad), source="")
     assert payload["e"] == slow.value.reason and payload["p"] == slow.value.pointer  # type: ignore[attr-defined]
