@@ -69,8 +69,14 @@ def exit_code(proc: subprocess.Popen[str], timeout: float = 60) -> int:
 
 
 def spawn(repo: Path, *argv: str) -> subprocess.Popen[str]:
+    """A child as a terminal would start it. SIGINT is reset to its default: a shell starts
+    background jobs with SIGINT ignored, children inherit that, and Python then never
+    raises KeyboardInterrupt (so the suite, run as a background job, would hang here)."""
     env = {**os.environ, "PYTHONFAULTHANDLER": "1"}
-    return subprocess.Popen([*argv], cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    return subprocess.Popen(
+        [*argv], cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509 - no threads in the child yet
+    )  # fmt: skip
 
 
 def test_overrides_reach_the_child_and_its_logs_attach(repo: Path) -> None:
