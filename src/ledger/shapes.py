@@ -96,10 +96,12 @@ class Shape:
         self.valid: Validity = _unknown
         # The slots that held numbers when the shape was learnt, typed together when they
         # still do; `in_order` puts (the others' values + the numbers) back in slot order.
-        others = [i for i in range(count) if i not in set(numeric)]
+        numbers = set(numeric)
+        others = [i for i in range(count) if i not in numbers]
+        position = {slot: k for k, slot in enumerate(others + numeric)}
         self.numeric = _taker(numeric) if len(numeric) > 1 else None
         self.others = _taker(others)
-        self.in_order = _taker([(others + numeric).index(i) for i in range(count)])
+        self.in_order = _taker([position[i] for i in range(count)])
 
     def read(self, texts: Sequence[str], build: bool = True) -> Read:
         """The record (if `build`), its JSON and its verdict, from the texts a match captured."""
