@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import ledger
 from conftest import git, ledger_cli, records
 from ledger import yamlio
@@ -102,3 +104,17 @@ def test_missing_git_identity_keeps_the_record(repo: Path, monkeypatch) -> None:
     assert run.committed is not None and run.committed.sha is None
     assert "git config user.email" in (run.committed.pending or "")
     assert git(repo, "log", "--format=%s", "-1") == "initial"
+
+
+def test_a_create_only_commit_never_replaces_a_committed_file(repo: Path) -> None:
+    from ledger import gitstore
+    from ledger.errors import PathExists
+
+    first = gitstore.commit_files(repo, {"experiments/registry/m/v1.0.0.yaml": b"first\n"}, "first")
+    with pytest.raises(PathExists) as taken:
+        gitstore.commit_files(repo, {"experiments/registry/m/v1.0.0.yaml": b"second\n"}, "second", create_only=True)
+    assert taken.value.committed_path == "experiments/registry/m/v1.0.0.yaml"
+    assert git(repo, "rev-parse", "HEAD") == first
+    assert git(repo, "show", "HEAD:experiments/registry/m/v1.0.0.yaml") == "first"
+    other = gitstore.commit_files(repo, {"experiments/registry/m/v1.1.0.yaml": b"next\n"}, "next", create_only=True)
+    assert git(repo, "rev-parse", "HEAD") == other != first

@@ -4,6 +4,8 @@ git, mirrored as GTO-compatible annotated tags; the baseline edited into ledger.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -110,6 +112,32 @@ def test_gto_reads_the_tags(repo: Path, runs: dict[str, str]) -> None:
     assert shown["churn"]["stage"] == {"prod": "v1.0.1", "staging": "v1.0.0"}
     assert shown["churn-small"]["version"] == "v1.0.0" and shown["churn-small"]["registered"]
     assert set(api.get_stages(str(repo))) == {"prod", "staging"}
+
+
+def test_concurrent_selections_each_get_their_own_version(repo: Path, runs: dict[str, str]) -> None:
+    """Writers racing to select the same model: none replaces another's decision."""
+    argv = [sys.executable, "-m", "ledger", "select", "good", "--stage", "prod"]
+    for round_ in range(2):
+        procs = [subprocess.Popen([*argv, "-r", f"round {round_} writer {k}"], cwd=repo, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True) for k in range(4)]  # fmt: skip
+        for proc in procs:
+            out, err = proc.communicate(timeout=120)
+            assert proc.returncode == 0, err
+    decisions = registry.load_decisions(Workspace.find(repo))
+    said = sorted(f"round {r} writer {k}" for r in range(2) for k in range(4))
+    assert sorted(d["rationale"] for d in decisions) == said
+    versions = [d["version"] for d in decisions]
+    assert sorted(versions, key=registry.parse_version) == [f"v1.{n}.0" for n in range(8)]
+    stage_tags = sorted(d["tags"][1] for d in decisions)
+    assert len(set(stage_tags)) == 8
+    for d in decisions:  # each tag names the commit that holds its own decision, unchanged
+        path = registry.decision_path("churn", d["version"])
+        for tag in d["tags"]:
+            held = yamlio.loads(git(repo, "show", f"{tag}:{path}").encode(), source=tag)
+            assert held == d
+        assert yamlio.load_file(repo / path) == d  # and the working tree shows the same
+    assert git(repo, "status", "--porcelain") == ""
+    git(repo, "fsck", "--strict")
 
 
 def test_select_refuses_bad_requests_and_changes_nothing(

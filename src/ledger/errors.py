@@ -49,6 +49,14 @@ class CommitError(LedgerError):
     """A record could not be committed."""
 
 
+class PathExists(CommitError):
+    """A create-only commit found one of its paths already committed (by another writer)."""
+
+    def __init__(self, message: str, *, committed_path: str):
+        super().__init__(message)
+        self.committed_path = committed_path
+
+
 class DuplicateRun(LedgerError):
     """A finished run with the same params, code and data exists."""
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from ledger import gitstore, query, record, schema, store, yamlio
 from ledger.capture import LedgerWarning
-from ledger.errors import LedgerError, RecordError, UsageError
+from ledger.errors import LedgerError, PathExists, RecordError, UsageError
 from ledger.store import Loaded
 from ledger.workspace import Workspace
 
@@ -247,14 +247,20 @@ def _os_user() -> str | None:
         return None
 
 
-def stage_counter(root: Any, model: str) -> int:
-    """GTO's counter for the next stage tag: one more than the model's highest so far."""
+def stage_counter(root: Any, model: str, decisions: list[dict[str, Any]]) -> int:
+    """GTO's counter for the next stage tag: one more than the model's highest so far, in
+    its tags or in committed decisions (whose tags another `select` may be creating now)."""
+    names = [tag.name for tag in gitstore.list_tags(root, f"{model}#*")]
+    names += [name for d in decisions for name in d.get("tags") or []]
     highest = 0
-    for tag in gitstore.list_tags(root, f"{model}#*"):
-        match = _STAGE_TAG.match(tag.name)
+    for name in names:
+        match = _STAGE_TAG.match(name)
         if match and match["model"] == model:
             highest = max(highest, int(match["counter"]))
     return highest + 1
+
+
+SELECT_ATTEMPTS = 8
 
 
 def select(
@@ -268,8 +274,14 @@ def select(
     bump: str = "minor",
     metric: str | None = None,
 ) -> Selected:
-    """Record that run `ref` is the chosen model: commit the decision file, then tag it."""
-    if not rationale.strip():
+    """Record that run `ref` is the chosen model: commit the decision file, then tag it.
+
+    Concurrent selections of one model each get their own version: the decision file is
+    committed create-only, and a selection that finds its version (file or tags) taken
+    meanwhile decides again on the new history.
+    """
+    why = rationale.strip()
+    if not why:
         raise UsageError("say why: --rationale TEXT is required and must not be empty")
     model = check_name(model or default_model(ws), "model name")
     if stage is not None:
@@ -281,9 +293,49 @@ def select(
         )
     if chosen.origin == "worktree":
         raise LedgerError(f"run {chosen.record['id']} is not committed yet: run `ledger commit` first")
-    history = [d for d in load_decisions(ws) if d["model"] == model]
-    version = next_version([d["version"] for d in history], bump)
+    reason = gitstore.head_state(ws.root).pending_reason
+    if reason:
+        raise LedgerError(f"cannot record a decision now: {reason}; check out a branch and retry")
     metric = metric or ws.config.primary_metric
+    taken: str | None = None
+    for _ in range(SELECT_ATTEMPTS):
+        decision, path, headline = _decide(ws, items, chosen, model, stage, bump, metric, why)
+        clash = next((tag for tag in decision["tags"] if gitstore.list_tags(ws.root, tag)), None)
+        if clash is not None:
+            if clash == taken:  # the same tag twice over: not a selection in flight, a real tag
+                raise LedgerError(f"tag {clash} already exists: delete it (git tag -d {clash}) or pass --bump major")
+            taken = clash  # perhaps a selection that committed after we read the history
+            continue
+        text = yamlio.dumps(decision)
+        message = f"{headline}\n\n{why}\n\nLedger-Run: {chosen.record['id']}\n"
+        try:
+            commit = gitstore.commit_files(ws.root, {path: text.encode("utf-8")}, message, create_only=True)
+            break
+        except PathExists:
+            continue  # another selection took this version first: decide again, on top of it
+    else:
+        raise LedgerError(f"other selections of {model} kept taking the next version: run `ledger select` again")
+    yamlio.write_atomic(ws.path(path), text)  # the worktree shows what the commit holds
+    tags = decision["tags"]
+    gitstore.create_annotated_tag(ws.root, tags[0], commit, f"{headline}\n\n{why}\n")
+    if stage:
+        gitstore.create_annotated_tag(
+            ws.root,
+            tags[1],
+            commit,
+            f"Assigning stage {stage} to artifact {model} version {decision['version']}\n\n{why}\n",
+        )
+    return Selected(decision, path, commit, tags)
+
+
+def _decide(
+    ws: Workspace, items: list[Loaded], chosen: Loaded, model: str, stage: str | None, bump: str,
+    metric: str | None, rationale: str,
+) -> tuple[dict[str, Any], str, str]:  # fmt: skip
+    """(decision, its path, its commit headline) on top of the decisions committed now."""
+    decisions = load_decisions(ws)
+    history = [d for d in decisions if d["model"] == model]
+    version = next_version([d["version"] for d in history], bump)
     decision = build_decision(
         ws,
         items,
@@ -291,16 +343,13 @@ def select(
         model=model,
         version=version,
         stage=stage,
-        rationale=rationale.strip(),
+        rationale=rationale,
         metric=metric,
         previous=history[-1] if history else None,
     )
     tags = [f"{model}@{version}"]
     if stage:
-        tags.append(f"{model}#{stage}#{stage_counter(ws.root, model)}")
-    for tag in tags:
-        if gitstore.list_tags(ws.root, tag):
-            raise LedgerError(f"tag {tag} already exists: delete it (git tag -d {tag}) or pass --bump major")
+        tags.append(f"{model}#{stage}#{stage_counter(ws.root, model, decisions)}")
     decision["tags"] = tags
     path = decision_path(model, version)
     schema.validate(decision, source=path, name="decision")
@@ -308,27 +357,7 @@ def select(
     headline = f"ledger: select {model} {version} = run {decision['run']['name']}"
     if value is not None:
         headline += f" ({metric}={value:.6g})"
-    message = f"{headline}\n\n{rationale.strip()}\n\nLedger-Run: {chosen.record['id']}\n"
-    reason = gitstore.head_state(ws.root).pending_reason
-    if reason:
-        raise LedgerError(f"cannot record a decision now: {reason}; check out a branch and retry")
-    text = yamlio.dumps(decision)
-    target = ws.path(path)
-    yamlio.write_atomic(target, text)  # the worktree shows what the commit holds
-    try:
-        commit = gitstore.commit_files(ws.root, {path: text.encode("utf-8")}, message)
-    except LedgerError:
-        target.unlink(missing_ok=True)  # nothing half-done: no decision without its commit
-        raise
-    gitstore.create_annotated_tag(ws.root, tags[0], commit, f"{headline}\n\n{rationale.strip()}\n")
-    if stage:
-        gitstore.create_annotated_tag(
-            ws.root,
-            tags[1],
-            commit,
-            f"Assigning stage {stage} to artifact {model} version {version}\n\n{rationale.strip()}\n",
-        )
-    return Selected(decision, path, commit, tags)
+    return decision, path, headline
 
 
 # ---------------------------------------------------------------------------- the baseline

@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from ledger.errors import CommitError
+from ledger.errors import CommitError, PathExists
 from ledger.gitstore.core import _SAFE, _env, git, git_ok, head_state, private_index, rev_parse, text
 
 
@@ -23,12 +23,15 @@ def commit_files(
     message: str,
     *,
     deadline_s: float = 60.0,
+    create_only: bool = False,
 ) -> str:
     """Commit `files` (repo path -> content, None deletes) onto the current branch.
 
     Safe against concurrent writers: the branch moves only by compare-and-swap. The user's
     index gains exactly these paths; nothing else in it or in the working tree changes.
-    Raises CommitError when HEAD is detached or an operation is in progress.
+    Raises CommitError when HEAD is detached or an operation is in progress; with
+    `create_only`, PathExists (and nothing committed) when a path is already on the branch,
+    checked against the very commit the compare-and-swap builds on.
     """
     state = head_state(root)
     if state.pending_reason:
@@ -39,6 +42,8 @@ def commit_files(
     attempt = 0
     while True:
         old = rev_parse(root, state.branch_ref)
+        if create_only and old:
+            _refuse_existing(root, old, blobs)
         commit = _commit_on(root, old, blobs, message)
         expected = old or "0" * 40
         if commit == old:
@@ -54,6 +59,12 @@ def commit_files(
         time.sleep(random.uniform(0.0, min(0.05 * attempt, 0.5)))
     _sync_user_index(root, blobs)
     return commit
+
+
+def _refuse_existing(root: Path, commit: str, paths: Mapping[str, object]) -> None:
+    for path in paths:
+        if git_ok(root, "cat-file", "-e", f"{commit}:{path}"):
+            raise PathExists(f"{path} was committed meanwhile by another writer", committed_path=path)
 
 
 def _index_line(path: str, sha: str | None, mode: str = "100644") -> str:
