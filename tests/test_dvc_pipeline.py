@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -114,3 +117,39 @@ def test_params_file_restored_after_a_failing_pipeline(project: Path) -> None:
     assert rec["status"] == "failed"
     assert rec["error"]["exit_code"] == code
     assert rec["params"]["train"]["epochs"] == 0
+
+
+SLEEPER = "import sys, time\nprint('READY', flush=True)\ntime.sleep(120)\n"
+
+
+def kill_a_run_with_overrides(project: Path) -> None:
+    """`ledger run -p train.lr=0.5` SIGKILLed (with its child) while the override is in place."""
+    (project / "sleeper.py").write_text(SLEEPER, encoding="utf-8")
+    argv = [sys.executable, "-m", "ledger", "run", "--force", "-p", "train.lr=0.5", "--", sys.executable, "sleeper.py"]
+    proc = subprocess.Popen(argv, cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)  # fmt: skip
+    assert proc.stdout is not None and "READY" in proc.stdout.readline()
+    assert b"lr: 0.5" in (project / "params.yaml").read_bytes()  # the override is in place
+    os.killpg(proc.pid, signal.SIGKILL)  # no chance to clean up
+    proc.communicate(timeout=60)
+    assert b"lr: 0.5" in (project / "params.yaml").read_bytes()
+
+
+def test_a_killed_run_leaves_no_override_behind(project: Path) -> None:
+    """SIGKILL cannot be caught: the override stays in params.yaml until the next ledger
+    command finds its writer gone and puts the original bytes back."""
+    before = (project / "params.yaml").read_bytes()
+    kill_a_run_with_overrides(project)
+    assert main(["status"]) == 0  # any later command
+    assert (project / "params.yaml").read_bytes() == before
+    assert not list((project / "experiments/.overrides").glob("*.json"))
+    assert only_record(project)["status"] == "crashed"
+
+
+def test_a_params_file_edited_after_a_kill_is_kept(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    kill_a_run_with_overrides(project)
+    edited = b"# the user's own edit after the crash\ntrain:\n  lr: 0.7\n"
+    (project / "params.yaml").write_bytes(edited)
+    assert main(["run", "--force", "-p", "train.lr=0.3", "--", sys.executable, "-c", "pass"]) == 0
+    assert "params.yaml changed after a killed `ledger run -p` overrode it: left as it is" in capsys.readouterr().err
+    assert (project / "params.yaml").read_bytes() == edited  # the user's edit survives both

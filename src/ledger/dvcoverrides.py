@@ -9,18 +9,22 @@ only the changed lines); otherwise the whole file is rewritten by ledger's YAML 
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
 import json
 import os
 import re
 import signal
 import threading
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from ledger import yamlio
+from ledger import processes, yamlio
+from ledger.capture import LedgerWarning
 from ledger.capture.params import apply_overrides, parse_override
 from ledger.errors import ConfigError, RecordError
 from ledger.workspace import safe_relpath
@@ -101,15 +105,21 @@ def _to_exit(signum: int, frame: FrameType | None) -> None:
 
 
 @contextlib.contextmanager
-def overrides_written(pipeline: Pipeline | None, relpath: str, overrides: list[str]) -> Iterator[None]:
+def overrides_written(
+    pipeline: Pipeline | None, relpath: str, overrides: list[str], notes: Path | None = None
+) -> Iterator[None]:
     """Write `-p` overrides into the pipeline's params file for the duration of the block,
     then put the original bytes (and mode) back, whatever happens: failure, SIGINT, SIGTERM.
+    For what nothing can catch (SIGKILL, a power cut), a note in `notes` says how to put it
+    back, and `recover` does so once the process is gone (any later ledger command).
     Without a pipeline or overrides, nothing is written."""
     if pipeline is None or not overrides:
         yield
         return
     from ledger.dvcpipeline import read_structured
 
+    if notes is not None:
+        recover(notes)  # a killed run's overrides must not be taken for the original
     path = pipeline.root / safe_relpath(relpath, pipeline.root)
     original = path.read_bytes() if path.is_file() else None
     mode = path.stat().st_mode & 0o7777 if original is not None else None
@@ -124,17 +134,74 @@ def overrides_written(pipeline: Pipeline | None, relpath: str, overrides: list[s
     for signum in (signal.SIGTERM, signal.SIGHUP) if in_main else ():
         if signal.getsignal(signum) in (signal.SIG_DFL, None):
             previous[signum] = signal.signal(signum, _to_exit)
+    note = _write_note(notes, path, original, mode, new) if notes is not None else None
     try:
         yamlio.write_atomic(path, new)
         yield
     finally:
         try:
-            if original is None:
-                path.unlink(missing_ok=True)
-            else:
-                yamlio.write_atomic(path, original)
-                if mode is not None:
-                    os.chmod(path, mode)
+            _put_back(path, original, mode)
+            if note is not None:
+                note.unlink(missing_ok=True)
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
+
+
+def _put_back(path: Path, original: bytes | None, mode: int | None) -> None:
+    if original is None:
+        path.unlink(missing_ok=True)
+    else:
+        yamlio.write_atomic(path, original)
+        if mode is not None:
+            os.chmod(path, mode)
+
+
+def _write_note(notes: Path, path: Path, original: bytes | None, mode: int | None, new: bytes) -> Path:
+    """How to undo the override, written before the override itself (atomically)."""
+    pid = os.getpid()
+    note = notes / f"{pid}.json"
+    notes.mkdir(parents=True, exist_ok=True)
+    yamlio.write_atomic(note, json.dumps({
+        "path": str(path),
+        "original": base64.b64encode(original).decode("ascii") if original is not None else None,
+        "mode": mode,
+        "written": hashlib.sha256(new).hexdigest(),
+        "pid": pid,
+        "host": processes.host(),
+        "started": processes.started(pid),
+    }))  # fmt: skip
+    return note
+
+
+def recover(notes: Path) -> list[Path]:
+    """Put back the params files that `ledger run -p` processes, now gone, left overridden
+    (killed with SIGKILL, out of memory, a power cut); the files put back. A file changed
+    since the override was written is left as it is, with a warning."""
+    try:
+        found = sorted(notes.glob("*.json"))
+    except OSError:
+        return []
+    restored = []
+    for note in found:
+        try:
+            data = json.loads(note.read_text(encoding="utf-8"))
+            pid, path = int(data["pid"]), Path(data["path"])
+            if data.get("host") != processes.host() or not processes.gone(pid, data.get("started")):
+                continue  # still running, or another machine's
+            original = base64.b64decode(data["original"]) if data.get("original") is not None else None
+            current = path.read_bytes() if path.is_file() else None
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if current == original:
+            pass  # killed before the override was written, or already put back
+        elif current is not None and hashlib.sha256(current).hexdigest() == data.get("written"):
+            _put_back(path, original, data.get("mode"))
+            restored.append(path)
+        else:
+            warnings.warn(
+                f"{path} changed after a killed `ledger run -p` overrode it: left as it is",
+                LedgerWarning, stacklevel=2,
+            )  # fmt: skip
+        note.unlink(missing_ok=True)
+    return restored

@@ -7,13 +7,11 @@ host (a shared checkout) only a heartbeat older than STALE_S does.
 
 from __future__ import annotations
 
-import os
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ledger import gitstore, record, yamlio
+from ledger import gitstore, processes, record, yamlio
 from ledger.errors import RecordError
 from ledger.workspace import Workspace
 
@@ -23,34 +21,12 @@ if TYPE_CHECKING:
 STALE_S = 600.0
 
 
-def _process_start(pid: int) -> float | None:
-    """When a local process started (Linux /proc), to tell a reused pid from the run's."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-        ticks = int(fields[19])
-        with open("/proc/stat", encoding="ascii") as fh:
-            boot = next(int(line.split()[1]) for line in fh if line.startswith("btime"))
-        return boot + ticks / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError, StopIteration):
-        return None
-
-
 def is_dead(rec: dict[str, Any], now: float | None = None) -> bool:
     process = rec.get("process") or {}
     now = now if now is not None else record.utcnow().timestamp()
     heartbeat = record.parse_timestamp(process.get("heartbeat_at") or rec.get("started_at", ""))
-    if process.get("host") == socket.gethostname() and isinstance(process.get("pid"), int):
-        pid = process["pid"]
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:
-            pass
-        started = record.parse_timestamp(rec.get("started_at", ""))
-        born = _process_start(pid)
-        return bool(started and born and born > started + 5)
+    if process.get("host") == processes.host() and isinstance(process.get("pid"), int):
+        return processes.gone(process["pid"], record.parse_timestamp(rec.get("started_at", "")))
     return heartbeat is None or now - heartbeat > STALE_S
 
 
@@ -69,7 +45,13 @@ def running_records(ws: Workspace) -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 def reap(ws: Workspace) -> list[tuple[dict[str, Any], Committed]]:
-    """Record every dead run as `crashed`, keeping whatever it logged; committed by policy."""
+    """Record every dead run as `crashed`, keeping whatever it logged; committed by policy.
+    Params files that a dead `ledger run -p` left overridden are put back first."""
+    notes = ws.path(record.OVERRIDES_DIR)
+    if notes.is_dir():
+        from ledger.dvcoverrides import recover
+
+        recover(notes)
     reaped = []
     for _relpath, snapshot in running_records(ws):
         if not is_dead(snapshot):
