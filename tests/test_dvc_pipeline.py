@@ -142,7 +142,7 @@ def test_a_killed_run_leaves_no_override_behind(project: Path) -> None:
     kill_a_run_with_overrides(project)
     assert main(["status"]) == 0  # any later command
     assert (project / "params.yaml").read_bytes() == before
-    assert not list((project / "experiments/.overrides").glob("*.json"))
+    assert not list((project / ".git/ledger-overrides").glob("*.json"))
     assert only_record(project)["status"] == "crashed"
 
 

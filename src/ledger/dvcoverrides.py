@@ -23,10 +23,10 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from ledger import processes, yamlio
+from ledger import gitstore, processes, yamlio
 from ledger.capture import LedgerWarning
 from ledger.capture.params import apply_overrides, parse_override
-from ledger.errors import ConfigError, RecordError
+from ledger.errors import ConfigError, LedgerError, RecordError
 from ledger.workspace import safe_relpath
 
 if TYPE_CHECKING:
@@ -97,6 +97,18 @@ def render(path: Path, original: bytes | None, current: dict[str, Any], override
     raise ConfigError(f"cannot write -p overrides into {path.name}: use a YAML or JSON params file")
 
 
+
+
+NOTES = "ledger-overrides"
+
+
+def notes_dir(root: Path) -> Path | None:
+    """Where `ledger run -p` notes how to undo its overrides: in the git directory, so that
+    no branch can bring a note in (a note names a file to overwrite)."""
+    try:
+        return gitstore.common_dir(root) / NOTES
+    except LedgerError:
+        return None
 
 
 def _to_exit(signum: int, frame: FrameType | None) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ledger import gitstore, processes, record, yamlio
+from ledger import dvcoverrides, gitstore, processes, record, yamlio
 from ledger.errors import RecordError
 from ledger.workspace import Workspace
 
@@ -47,11 +47,9 @@ def running_records(ws: Workspace) -> Iterator[tuple[str, dict[str, Any]]]:
 def reap(ws: Workspace) -> list[tuple[dict[str, Any], Committed]]:
     """Record every dead run as `crashed`, keeping whatever it logged; committed by policy.
     Params files that a dead `ledger run -p` left overridden are put back first."""
-    notes = ws.path(record.OVERRIDES_DIR)
-    if notes.is_dir():
-        from ledger.dvcoverrides import recover
-
-        recover(notes)
+    notes = dvcoverrides.notes_dir(ws.root)
+    if notes is not None and notes.is_dir():
+        dvcoverrides.recover(notes)
     reaped = []
     for _relpath, snapshot in running_records(ws):
         if not is_dead(snapshot):

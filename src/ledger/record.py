@@ -16,8 +16,6 @@ from ledger.schema import SCHEMA_VERSION
 
 RECORDS_DIR = "experiments"
 ENVS_DIR = f"{RECORDS_DIR}/envs"
-# While `ledger run -p` has a params file overridden: how to put it back if the run is killed.
-OVERRIDES_DIR = f"{RECORDS_DIR}/.overrides"
 
 STATUSES = ("running", "finished", "failed", "killed", "crashed")
 FINAL_STATUSES = frozenset(STATUSES) - {"running"}

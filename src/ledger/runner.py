@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
-from ledger import dvcpipeline, record
+from ledger import dvcoverrides, dvcpipeline
 from ledger.errors import LedgerError, UsageError
 from ledger.finalize import Committed
 from ledger.tracking import ENV_ROOT, ENV_RUN_DIR, ENV_RUN_ID, Run
@@ -77,7 +77,7 @@ def run_command(
     """
     _executable(argv)
     pipeline = dvcpipeline.find(ws.root, cwd)
-    notes = ws.path(record.OVERRIDES_DIR)
+    notes = dvcoverrides.notes_dir(ws.root)
     with dvcpipeline.overrides_written(pipeline, ws.config.params_file, overrides or [], notes):
         return _run_command(
             ws, argv, pipeline, name, description, tags, overrides, baseline, fields, cwd, env

@@ -173,10 +173,9 @@ def scan_entries(ws: Workspace, found: Iterable[Entry], progress: Progress | Non
 
 def _open_cache(ws: Workspace) -> cache_mod.Cache | None:
     try:
-        common = gitstore.text(ws.root, "rev-parse", "--git-common-dir")
+        git_dir = gitstore.common_dir(ws.root)
     except LedgerError:
         return None
-    git_dir = (ws.root / common).resolve()
     cache = cache_mod.Cache(git_dir)
     return cache if cache.writable() else None
 

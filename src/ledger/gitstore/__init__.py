@@ -27,6 +27,7 @@ from ledger.gitstore.commit import (
 from ledger.gitstore.core import (
     GitError,
     HeadState,
+    common_dir,
     config_get,
     git,
     git_dir,
@@ -85,6 +86,7 @@ __all__ = [
     "create_annotated_tag",
     "fetch_branch",
     "git",
+    "common_dir",
     "git_dir",
     "git_ok",
     "grep_paths",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import subprocess
@@ -76,6 +77,13 @@ def text(root: Path, *args: str, check: bool = True, env: Mapping[str, str] | No
 
 def git_dir(root: Path) -> Path:
     return Path(text(root, "rev-parse", "--absolute-git-dir"))
+
+
+@functools.lru_cache(maxsize=16)
+def common_dir(root: Path) -> Path:
+    """The git directory all worktrees of `root`'s repository share (where ledger keeps
+    its cache and its notes: nothing in it comes from a branch). Asked once per process."""
+    return (root / text(root, "rev-parse", "--git-common-dir")).resolve()
 
 
 def rev_parse(root: Path, rev: str) -> str | None:
