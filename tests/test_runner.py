@@ -226,3 +226,39 @@ def test_crashed_detection_ignores_a_reused_pid(repo: Path) -> None:
     assert liveness.is_dead(rec)  # our pid is alive but younger than that run
     rec["started_at"] = rec["process"]["heartbeat_at"] = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
     assert not liveness.is_dead(rec)
+
+
+HOLDER = """
+import sys, time
+from pathlib import Path
+from ledger import gitstore, processes
+gitstore.worktree_add(Path("."), Path(sys.argv[1]), "HEAD", owner=processes.owner())
+print("READY", flush=True)
+time.sleep(120)
+"""
+
+
+def test_a_killed_processs_worktree_is_removed_and_a_live_ones_kept(repo: Path, tmp_path: Path) -> None:
+    """What a reproduction or a sweep killed with SIGKILL leaves: a locked temporary
+    worktree. The next ledger command removes it once its owner is gone, not before."""
+    (repo / "hold.py").write_text(HOLDER, encoding="utf-8")
+    dead = tmp_path / "ledger-reproduce-dead" / "project"
+    live = tmp_path / "ledger-sweep-live" / "project"
+    killed = spawn(repo, sys.executable, "hold.py", str(dead))
+    holding = spawn(repo, sys.executable, "hold.py", str(live))
+    try:
+        wait_ready(killed)
+        wait_ready(holding)
+        killed.kill()
+        exit_code(killed)
+        assert str(dead) in git(repo, "worktree", "list")
+        status = ledger_cli(repo, "status")
+        assert status.returncode == 0, status.stderr
+        listed = git(repo, "worktree", "list")
+        assert str(dead) not in listed and not dead.parent.exists()  # gone, with its temp dir
+        assert str(live) in listed and live.is_dir()  # its owner is alive: untouched
+    finally:
+        holding.kill()
+        exit_code(holding)
+    assert ledger_cli(repo, "status").returncode == 0
+    assert str(live) not in git(repo, "worktree", "list") and not live.parent.exists()

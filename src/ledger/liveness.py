@@ -7,6 +7,7 @@ host (a shared checkout) only a heartbeat older than STALE_S does.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,12 +45,28 @@ def running_records(ws: Workspace) -> Iterator[tuple[str, dict[str, Any]]]:
             yield relpath, rec
 
 
+def remove_orphaned_worktrees(root: Path) -> list[Path]:
+    """Remove the temporary worktrees whose ledger process has died (SIGKILL, OOM); the
+    paths removed. Worktrees locked by anyone else, or by a live process, are left be."""
+    removed = []
+    for path, reason in gitstore.owned_worktrees(root):
+        if not processes.owner_gone(reason):
+            continue
+        gitstore.worktree_remove(root, path)
+        if path.parent.name.startswith(("ledger-reproduce-", "ledger-sweep-")):
+            shutil.rmtree(path.parent, ignore_errors=True)  # the temporary directory around it
+        removed.append(path)
+    return removed
+
+
 def reap(ws: Workspace) -> list[tuple[dict[str, Any], Committed]]:
     """Record every dead run as `crashed`, keeping whatever it logged; committed by policy.
-    Params files that a dead `ledger run -p` left overridden are put back first."""
+    First, what dead ledger processes left behind is undone: params files a `ledger run -p`
+    overrode, and the temporary worktrees of reproductions and sweeps."""
     notes = dvcoverrides.notes_dir(ws.root)
     if notes is not None and notes.is_dir():
         dvcoverrides.recover(notes)
+    remove_orphaned_worktrees(ws.root)
     reaped = []
     for _relpath, snapshot in running_records(ws):
         if not is_dead(snapshot):

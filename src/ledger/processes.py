@@ -4,6 +4,7 @@ because pids are reused, so a process is named by its pid, its host and when it 
 from __future__ import annotations
 
 import os
+import re
 import socket
 
 
@@ -35,3 +36,23 @@ def gone(pid: int, since: float | None) -> bool:
 
 def host() -> str:
     return socket.gethostname()
+
+
+_OWNER = re.compile(r"^ledger pid (?P<pid>[0-9]+) on (?P<host>\S+) since (?P<since>[0-9.]+|unknown)$")
+
+
+def owner() -> str:
+    """This process, in words another ledger process can check with `owner_gone`."""
+    pid = os.getpid()
+    since = started(pid)
+    return f"ledger pid {pid} on {host()} since {since if since is not None else 'unknown'}"
+
+
+def owner_gone(text: str) -> bool:
+    """Whether the process an `owner()` text names has ended (False for another host's,
+    or for a text that is not one)."""
+    found = _OWNER.match(text.strip())
+    if found is None or found["host"] != host():
+        return False
+    since = None if found["since"] == "unknown" else float(found["since"])
+    return gone(int(found["pid"]), since)

@@ -31,7 +31,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from ledger import dvcdata, envfile, gitstore, record, reproduce_compare, schema, yamlio
+from ledger import dvcdata, envfile, gitstore, processes, record, reproduce_compare, schema, yamlio
 from ledger.errors import LedgerError
 from ledger.finalize import Committed, commit_record, ledger_files
 from ledger.locate import Located, companion_file, locate
@@ -152,10 +152,12 @@ def temporary_worktree(root: Path, commit: str, keep: bool = False) -> Iterator[
     parent = Path(tempfile.mkdtemp(prefix="ledger-reproduce-"))
     path = parent / root.name
     try:
-        gitstore.worktree_add(root, path, commit)
+        gitstore.worktree_add(root, path, commit, owner=processes.owner())
         yield path
     finally:
-        if not keep:
+        if keep:
+            gitstore.worktree_unlock(root, path)  # the user's now: no cleanup may take it
+        else:
             gitstore.worktree_remove(root, path)
             try:
                 parent.rmdir()

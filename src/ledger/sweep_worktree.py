@@ -18,7 +18,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from ledger import gitstore, record, store, yamlio
+from ledger import gitstore, processes, record, store, yamlio
 from ledger.capture import LedgerWarning
 from ledger.capture.code import capture_code
 from ledger.capture.data import from_dvc_files
@@ -45,10 +45,11 @@ class Worktrees:
         """A fresh worktree of the user's code; returns its root."""
         temp = Path(tempfile.mkdtemp(prefix="ledger-sweep-"))
         path = temp / self.ws.root.name
+        owner = processes.owner()
         if self.branch:
-            gitstore.worktree_add_branch(self.ws.root, path, self.branch)
+            gitstore.worktree_add_branch(self.ws.root, path, self.branch, owner)
         else:
-            gitstore.worktree_add(self.ws.root, path, self.commit)
+            gitstore.worktree_add(self.ws.root, path, self.commit, owner)
         self._temp[path] = temp
         if self.patch:
             gitstore.apply_patch(path, self.patch)

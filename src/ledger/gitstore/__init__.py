@@ -66,9 +66,11 @@ from ledger.gitstore.remote import (
 )
 from ledger.gitstore.worktree import (
     apply_patch,
+    owned_worktrees,
     worktree_add,
     worktree_add_branch,
     worktree_remove,
+    worktree_unlock,
     write_worktree_file,
 )
 
@@ -116,8 +118,10 @@ __all__ = [
     "untracked_and_modified",
     "update_ref",
     "user_identity",
+    "owned_worktrees",
     "worktree_add",
     "worktree_add_branch",
     "worktree_remove",
+    "worktree_unlock",
     "write_worktree_file",
 ]

@@ -6,16 +6,43 @@ import os
 import shutil
 from pathlib import Path
 
-from ledger.gitstore.core import GitError, git, rev_parse
+from ledger.gitstore.core import GitError, common_dir, git, rev_parse
 
 
-def worktree_add(root: Path, path: Path, commit: str) -> None:
+def worktree_add(root: Path, path: Path, commit: str, owner: str | None = None) -> None:
     """A detached worktree of `commit` at `path`; the user's checkout is not touched.
 
     Hooks are off: nothing of the repository's runs just because ledger checked it out.
+    With `owner`, the worktree is locked with that reason (git's own record of who holds
+    it), so that `owned_worktrees` finds it if its owner dies without removing it.
     """
     git(root, "-c", "core.hooksPath=/dev/null", "worktree", "add", "--detach", "--force",
         str(path), commit)  # fmt: skip
+    if owner:
+        git(root, "worktree", "lock", "--reason", owner, str(path))
+
+
+def worktree_unlock(root: Path, path: Path) -> None:
+    """Hand a worktree made with an owner over to the user (kept for inspection)."""
+    git(root, "worktree", "unlock", str(path), check=False)
+
+
+def owned_worktrees(root: Path) -> list[tuple[Path, str]]:
+    """(path, lock reason) of every locked worktree of the repository, read from the git
+    directory (`worktrees/<id>/locked` and `gitdir`, see gitrepository-layout)."""
+    found = []
+    try:
+        admin = sorted((common_dir(root) / "worktrees").iterdir())
+    except (OSError, GitError):
+        return []
+    for entry in admin:
+        try:
+            reason = (entry / "locked").read_text(encoding="utf-8")
+            gitdir = (entry / "gitdir").read_text(encoding="utf-8").strip()
+        except OSError:
+            continue
+        found.append((Path(gitdir).parent, reason))
+    return found
 
 
 def worktree_remove(root: Path, path: Path) -> None:
@@ -30,7 +57,7 @@ def apply_patch(root: Path, patch: bytes) -> None:
     git(root, "apply", "--binary", "--whitespace=nowarn", "-", input=patch)
 
 
-def worktree_add_branch(root: Path, path: Path, branch: str) -> None:
+def worktree_add_branch(root: Path, path: Path, branch: str, owner: str | None = None) -> None:
     """A worktree at `path` whose HEAD is the user's own branch (checked out twice, on
     purpose), so that runs there commit to that branch through the shared refs.
 
@@ -41,7 +68,7 @@ def worktree_add_branch(root: Path, path: Path, branch: str) -> None:
     tip = rev_parse(root, f"refs/heads/{branch}")
     if tip is None:
         raise GitError(f"branch {branch} has no commit yet: commit your code first")
-    worktree_add(root, path, tip)
+    worktree_add(root, path, tip, owner)
     git(path, "symbolic-ref", "HEAD", f"refs/heads/{branch}")
 
 
