@@ -205,8 +205,8 @@ def recover(notes: Path) -> list[Path]:
             current = path.read_bytes() if path.is_file() else None
         except (OSError, ValueError, KeyError, TypeError):
             continue
-        if current == original:
-            pass  # killed before the override was written, or already put back
+        if current == original or (current is None and not path.parent.is_dir()):
+            pass  # killed before the override was written, put back already, or its worktree is gone
         elif current is not None and hashlib.sha256(current).hexdigest() == data.get("written"):
             _put_back(path, original, data.get("mode"))
             restored.append(path)
