@@ -1,4 +1,5 @@
-"""Finding runs whose process died without recording an outcome (SIGKILL, OOM, power loss).
+"""Finding runs whose process died without recording an outcome (SIGKILL, OOM, power loss),
+and undoing what dead ledger processes left behind (params overrides, temporary worktrees).
 
 A `running` record names its process (pid, host) and carries a heartbeat. On the same host
 the pid tells: gone, or reused by a process younger than the run, means dead. For another
