@@ -92,8 +92,8 @@ def overhead(repeats: int) -> None:
 
 
 def _ledger_capture() -> dict[str, list[str]]:
-    from ledger import yamlio
     from ledger.autolog import autolog
+    from ledger.core import yamlio
 
     root = _workspace()
     autolog(["sklearn"])  # before importing the metric functions, as documented
@@ -133,6 +133,7 @@ def _mlflow_capture() -> dict[str, list[str]]:
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import accuracy_score
     from sklearn.model_selection import GridSearchCV, train_test_split
+
     X, y = load_breast_cancer(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
     with mlflow.start_run() as run:

@@ -61,16 +61,20 @@ def main() -> int:
             files = git(root, "show", "--name-only", "--format=", sha).split()
             foreign += sum(1 for f in files if run_id not in f and "/envs/" not in f)
         fsck = subprocess.run(["git", "fsck", "--strict"], cwd=root, capture_output=True, text=True)
-        print(f"{args.writers} writers x {args.runs} runs in one clone: {len(landed)} of {expected} records "
-              f"committed in {elapsed:.1f} s ({len(landed) / elapsed:.1f} runs/s)")
+        print(
+            f"{args.writers} writers x {args.runs} runs in one clone: {len(landed)} of {expected} records "
+            f"committed in {elapsed:.1f} s ({len(landed) / elapsed:.1f} runs/s)"
+        )
         # Dangling commits are expected (a writer that lost a compare-and-swap race drops its
         # commit and rebuilds on the new tip); anything else fsck reports is a problem.
         reported = [line for line in (fsck.stdout + fsck.stderr).splitlines() if line.strip()]
         dangling = sum(1 for line in reported if line.startswith("dangling "))
         clean = fsck.returncode == 0 and dangling == len(reported)
-        print(f"files of other runs inside a run's commit: {foreign}; git fsck --strict: "
-              f"{'clean' if clean else 'PROBLEMS: ' + '; '.join(reported[:5])} "
-              f"({dangling} dangling commits from lost races); writer errors/warnings: {len(problems)}")
+        print(
+            f"files of other runs inside a run's commit: {foreign}; git fsck --strict: "
+            f"{'clean' if clean else 'PROBLEMS: ' + '; '.join(reported[:5])} "
+            f"({dangling} dangling commits from lost races); writer errors/warnings: {len(problems)}"
+        )
         return 0 if len(landed) == expected and foreign == 0 and clean and not problems else 1
 
 

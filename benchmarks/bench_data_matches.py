@@ -3,7 +3,7 @@
     python benchmarks/bench_data_matches.py [--mb 256]
 
 In a fresh git + DVC repository with one DVC-tracked file of `--mb` MiB, the data capture
-(`ledger.capture.data.capture_data`, which sets `matches` through DVC) is timed in fresh
+(`ledger.write.capture.data.capture_data`, which sets `matches` through DVC) is timed in fresh
 processes: the first check (DVC hashes the file; `dvc add` already filled the state cache,
 so the state is cleared first to measure a true cold hash), then repeated checks (DVC's
 state cache answers from inode/mtime/size). Printed against the raw cost of reading the
@@ -26,7 +26,7 @@ from pathlib import Path
 CHECK = """\
 import sys, time
 t = time.perf_counter()
-from ledger.capture.data import capture_data
+from ledger.write.capture.data import capture_data
 entries = capture_data(__import__("pathlib").Path(sys.argv[1]))
 assert entries[0]["matches"] is True, entries
 print(time.perf_counter() - t)

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import ledger
-from ledger import record, yamlio
+from ledger.core import record, yamlio
 
 RUNS_PER_COMMIT = 10
 START = datetime.datetime(2024, 1, 1)

@@ -108,8 +108,9 @@ def main() -> int:
         print(f"`true` alone:                 {true_s * 1000:8.1f} ms")
         print(f"python -c 'import ledger':    {import_s * 1000:8.1f} ms")
         print(f"raw git add+commit of 1 file: {git_s * 1000:8.1f} ms")
-        print(f"`ledger run --force -- true`:{run_s * 1000:8.1f} ms   "
-              f"overhead {overhead * 1000:.0f} ms  budget < 1000 ms")
+        print(
+            f"`ledger run --force -- true`:{run_s * 1000:8.1f} ms   overhead {overhead * 1000:.0f} ms  budget < 1000 ms"
+        )
         print(f"ratio ledger run / raw git commit: {run_s / git_s:.1f}x")
         if args.mlflow:
             points = 2_000

@@ -3,18 +3,14 @@ identity, and (on request) a real git repository set up as a ledger workspace.""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from ledger import tracking
-from ledger.capture import hardware
-
-ROOT = Path(__file__).resolve().parent.parent
+from ledger.write import tracking
+from ledger.write.capture import hardware
+from support.repo import git
 
 
 @pytest.fixture(autouse=True)
@@ -42,12 +38,6 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     hardware.capture_hardware.cache_clear()
 
 
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
-    ).stdout.strip()
-
-
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A git repository with one commit, ledger.yaml and params.yaml, as the cwd."""
@@ -61,18 +51,3 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     git(root, "commit", "-q", "-m", "initial")
     monkeypatch.chdir(root)
     return root
-
-
-def ledger_cli(
-    cwd: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
-    """Run the real `ledger` console entry point as a subprocess."""
-    return subprocess.run(
-        [sys.executable, "-m", "ledger", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=timeout,
-        env={**os.environ, **(env or {})},
-    )  # fmt: skip
-
-
-def records(root: Path) -> list[Path]:
-    return sorted(root.glob("experiments/[0-9][0-9][0-9][0-9]-[0-9][0-9]/*.yaml"))

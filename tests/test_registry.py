@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 
 import ledger
-from conftest import git, ledger_cli
-from ledger import registry, schema, yamlio
+from ledger import registry
 from ledger.cli import main
+from ledger.core import schema, yamlio
+from ledger.core.workspace import Workspace
 from ledger.errors import RecordError
-from ledger.workspace import Workspace
+from support.repo import git, ledger_cli
 
 
 def _run(name: str, auc: float, f1: float, *, fail: bool = False) -> str:

@@ -1,10 +1,10 @@
 """ledger: a Git-native, file-based experiment ledger.
 
-    import ledger
+import ledger
 
-    with ledger.start_run(name="xgb-deeper", description="deeper trees help?") as run:
-        params = ledger.params()
-        run.log_metric("val/auc", 0.93)
+with ledger.start_run(name="xgb-deeper", description="deeper trees help?") as run:
+    params = ledger.params()
+    run.log_metric("val/auc", 0.93)
 """
 
 from __future__ import annotations
@@ -16,15 +16,17 @@ from ledger.errors import LedgerError
 
 if TYPE_CHECKING:
     from ledger import autolog
-    from ledger.fluent import active_run, params, start_run
-    from ledger.tracking import Run
+    from ledger.read.api import Runs, runs, top
+    from ledger.write.active import active_run, params, start_run
+    from ledger.write.tracking import Run
 
 __version__ = "0.1.0"
 
-# The run lifecycle (and its capture providers) loads on first use, so the CLI's read
-# commands (`ledger top`) never pay for it.
-_LAZY = {"Run": "ledger.tracking", "active_run": "ledger.fluent", "params": "ledger.fluent",
-         "start_run": "ledger.fluent"}  # fmt: skip
+# The run lifecycle (and its capture providers) and the read path load on first use, so a
+# reading command never pays for the write path, nor a training script for the read path.
+_LAZY = {"Run": "ledger.write.tracking", "active_run": "ledger.write.active", "params": "ledger.write.active",
+         "start_run": "ledger.write.active", "Runs": "ledger.read.api", "runs": "ledger.read.api",
+         "top": "ledger.read.api"}  # fmt: skip
 
 
 def __getattr__(name: str) -> Any:
@@ -39,13 +41,15 @@ def __getattr__(name: str) -> Any:
 
 
 def require_run() -> Run:
-    from ledger.fluent import require_run as _require_run
+    from ledger.write.active import require_run as _require_run
 
     return _require_run()
+
 
 __all__ = [
     "LedgerError",
     "Run",
+    "Runs",
     "__version__",
     "active_run",
     "autolog",
@@ -59,9 +63,11 @@ __all__ = [
     "log_params",
     "note",
     "params",
+    "runs",
     "set_tag",
     "set_tags",
     "start_run",
+    "top",
 ]
 
 

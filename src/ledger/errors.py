@@ -63,3 +63,7 @@ class DuplicateRun(LedgerError):
     def __init__(self, message: str, *, run_id: str):
         self.run_id = run_id
         super().__init__(message)
+
+
+class LedgerWarning(UserWarning):
+    """Something ledger could not capture or do; the run goes on."""

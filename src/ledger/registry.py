@@ -16,11 +16,13 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
-from ledger import gitstore, query, record, schema, store, yamlio
-from ledger.capture import LedgerWarning
-from ledger.errors import LedgerError, PathExists, RecordError, UsageError
-from ledger.store import Loaded
-from ledger.workspace import Workspace
+from ledger import gitstore
+from ledger.core import record, schema, yamlio
+from ledger.core.workspace import Workspace
+from ledger.errors import LedgerError, LedgerWarning, PathExists, RecordError, UsageError
+from ledger.read import query
+from ledger.read import records as store
+from ledger.read.records import Loaded
 
 REGISTRY_DIR = f"{record.RECORDS_DIR}/registry"
 NAME_RE = re.compile(r"^[a-zA-Z0-9](?:[a-zA-Z0-9_-]*[a-zA-Z0-9])?$")  # GTO's names, minus `/`
@@ -371,7 +373,7 @@ def set_baseline(ws: Workspace, run_id: str | None) -> str:
     A line-level edit, so the user's comments, order and other keys stay exactly as they
     were; the result is parsed again and refused unless only `baseline` changed.
     """
-    from ledger import config as _config
+    from ledger.core import config as _config
 
     path = ws.root / _config.CONFIG_FILE
     old = path.read_text("utf-8") if path.exists() else ""

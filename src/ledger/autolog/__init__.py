@@ -21,8 +21,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ledger.autolog._patching import installed
-from ledger.capture import LedgerWarning
-from ledger.errors import LedgerError
+from ledger.errors import LedgerError, LedgerWarning
 
 # framework name -> the package that must be installed for it
 FRAMEWORKS: dict[str, str] = {
@@ -80,10 +79,7 @@ def _names(frameworks: str | Iterable[str] | None) -> list[str]:
     names = [frameworks] if isinstance(frameworks, str) else list(frameworks)
     unknown = sorted(set(names) - set(FRAMEWORKS))
     if unknown:
-        raise LedgerError(
-            f"autolog does not know {', '.join(map(str, unknown))}: "
-            f"choose from {', '.join(FRAMEWORKS)}"
-        )
+        raise LedgerError(f"autolog does not know {', '.join(map(str, unknown))}: choose from {', '.join(FRAMEWORKS)}")
     return list(dict.fromkeys(names))
 
 

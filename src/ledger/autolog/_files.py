@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ledger.record import RECORDS_DIR
+from ledger.core.record import RECORDS_DIR
 
 STAGING = f"{RECORDS_DIR}/.autolog"
 PLOT_DATA = "plot-data"

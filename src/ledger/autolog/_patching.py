@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ledger.capture import LedgerWarning
+from ledger.errors import LedgerWarning
 
 _MISSING = object()
 _lock = threading.RLock()
@@ -181,7 +181,7 @@ def outermost() -> Iterator[bool]:
 def run_for(framework: str, name: str) -> Iterator[Any]:
     """The run a training call logs into: the active one, else a new run for this call
     (None when no run can be started, e.g. outside a git repository: training goes on)."""
-    from ledger import fluent  # the write path only when something is actually trained
+    from ledger.write import active as fluent
 
     active = safely("the active run", fluent.active_run)
     if active is not None:

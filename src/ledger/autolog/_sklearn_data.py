@@ -172,7 +172,7 @@ def final_search_or_self(est: Any) -> Any:
 def cv_results(search: Any) -> dict[str, Any]:
     """Every candidate of a search: its params and its scores per fold, plus the best one."""
     results = search.cv_results_
-    scorers = sorted(k[len("mean_test_"):] for k in results if k.startswith("mean_test_"))
+    scorers = sorted(k[len("mean_test_") :] for k in results if k.startswith("mean_test_"))
     n_splits = int(getattr(search, "n_splits_", 0) or 0)
     candidates = []
     for index, params in enumerate(results["params"]):

@@ -198,7 +198,7 @@ def _predict_wrapper(original: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _live_run(est: Any) -> Any:
-    from ledger.fluent import active_run
+    from ledger.write.active import active_run
 
     run: Any = _fitted.get(est)
     if run is None or run.status != "running" or run is not active_run():

@@ -90,9 +90,7 @@ def _before_fit(run: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tupl
     return args, kwargs, None
 
 
-def _after_fit(
-    run: Any, args: tuple[Any, ...], kwargs: dict[str, Any], model: Any, state: Any, elapsed: float
-) -> None:
+def _after_fit(run: Any, args: tuple[Any, ...], kwargs: dict[str, Any], model: Any, state: Any, elapsed: float) -> None:
     run.log_metric("train/fit_time", round(elapsed, 6))
     X = args[1] if len(args) > 1 else kwargs.get("X")
     y = args[2] if len(args) > 2 else kwargs.get("y")

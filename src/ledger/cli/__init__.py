@@ -102,10 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - a bug: say so in one line, details on request
         if args.traceback:
             traceback.print_exc()
-        output.err(
-            f"ledger: internal error: {type(exc).__name__}: {exc} "
-            "(rerun with --traceback and report it)"
-        )
+        output.err(f"ledger: internal error: {type(exc).__name__}: {exc} (rerun with --traceback and report it)")
         return 1
     finally:
         warnings.showwarning = previous

@@ -81,9 +81,7 @@ def staged_paths(root: Path, index: Path, prefix: str | None = None) -> list[tup
     args += ["--", prefix] if prefix else []
     out = git(root, *args, env={"GIT_INDEX_FILE": str(index)}).decode("utf-8", "replace")
     parts = out.split("\0")
-    return sorted(
-        (parts[i][:1], parts[i + 1]) for i in range(0, len(parts) - 1, 2) if parts[i + 1]
-    )
+    return sorted((parts[i][:1], parts[i + 1]) for i in range(0, len(parts) - 1, 2) if parts[i + 1])
 
 
 def index_blobs(root: Path, index: Path, prefix: str) -> dict[str, str]:

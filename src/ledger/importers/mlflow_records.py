@@ -19,12 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ledger import finalize, gitstore, journal, record, store
-from ledger.capture import LedgerWarning
-from ledger.errors import CommitError, LedgerError
+from ledger import gitstore
+from ledger.core import record
+from ledger.core.redact import scrub_paths, strip_url_credentials
+from ledger.core.workspace import Workspace
+from ledger.errors import CommitError, LedgerError, LedgerWarning
 from ledger.importers.mlflow_store import MlflowRun, Store, locate, read_runs
-from ledger.redact import scrub_paths, strip_url_credentials
-from ledger.workspace import Workspace
+from ledger.read import records as store
+from ledger.write import finalize, journal
 
 STATUSES = {"FINISHED": "finished", "FAILED": "failed", "KILLED": "killed"}
 SOURCE_TAG = "ledger.imported_from"
@@ -126,8 +128,12 @@ def build_record(ws: Workspace, run: MlflowRun, run_id: str, parent: str | None)
         "tags": _tags(ws, run, parent),
         "experiment": run.experiment[:200],
         "started_at": record.timestamp(started),
-        "author": {"name": None, "email": None, "user": run.user or run.tags.get("mlflow.user"),
-                   "host": None},  # fmt: skip
+        "author": {
+            "name": None,
+            "email": None,
+            "user": run.user or run.tags.get("mlflow.user"),
+            "host": None,
+        },  # fmt: skip
         "code": _code(run),
         "params": dict(sorted(run.params.items())),
     }
@@ -142,9 +148,7 @@ def build_record(ws: Workspace, run: MlflowRun, run_id: str, parent: str | None)
     return rec
 
 
-def import_mlflow(
-    ws: Workspace, path_or_uri: str, cwd: Path, progress: Progress | None = None
-) -> Summary:
+def import_mlflow(ws: Workspace, path_or_uri: str, cwd: Path, progress: Progress | None = None) -> Summary:
     """Import every run of an MLflow store; see the module docstring."""
     source: Store = locate(path_or_uri, cwd)
     runs = read_runs(source)

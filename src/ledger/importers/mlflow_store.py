@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 from urllib.request import pathname2url
 
-from ledger import yamlio
+from ledger.core import yamlio
 from ledger.errors import LedgerError, RecordError
 
 # MLflow's RunStatus numbers, as the file store writes them.
@@ -57,7 +57,7 @@ def locate(path_or_uri: str, cwd: Path) -> Store:
     parsed = urlparse(path_or_uri)
     if parsed.scheme == "sqlite":
         # sqlite:///relative.db and sqlite:////absolute.db, as MLflow writes them
-        raw = unquote(path_or_uri[len("sqlite:///"):]) if path_or_uri.startswith("sqlite:///") else ""
+        raw = unquote(path_or_uri[len("sqlite:///") :]) if path_or_uri.startswith("sqlite:///") else ""
         if not raw:
             raise LedgerError(f"bad SQLite URI {path_or_uri!r}: write sqlite:///path/to/mlflow.db")
         path = cwd / raw
@@ -101,9 +101,7 @@ def _sqlite_runs(path: Path) -> Iterator[MlflowRun]:
     try:
         yield from _sqlite_query(conn, path)
     except sqlite3.DatabaseError as exc:
-        raise LedgerError(
-            f"{path.name} is not an MLflow tracking database ({exc}): check the path"
-        ) from None
+        raise LedgerError(f"{path.name} is not an MLflow tracking database ({exc}): check the path") from None
     finally:
         conn.close()
 
@@ -145,9 +143,7 @@ def _meta(path: Path) -> dict[str, object]:
 
 
 def _file_runs(root: Path) -> Iterator[MlflowRun]:
-    experiments = sorted(
-        d for d in root.iterdir() if d.is_dir() and not d.is_symlink() and (d / "meta.yaml").is_file()
-    )
+    experiments = sorted(d for d in root.iterdir() if d.is_dir() and not d.is_symlink() and (d / "meta.yaml").is_file())
     if not experiments and not (root / "meta.yaml").is_file():
         raise LedgerError(f"{root.name} is not an MLflow file store (no experiment folders)")
     for exp_dir in experiments:

@@ -21,7 +21,7 @@ class RunHolder:
         """The run to log into (None when none can be started: training goes on)."""
         if self._run is not None and self._run.status == "running":
             return self._run
-        from ledger import fluent
+        from ledger.write import active as fluent
 
         self._run, self._owned = fluent.active_run(), False
         if self._run is None:

@@ -17,7 +17,7 @@ import importlib
 import warnings
 from typing import Any
 
-from ledger.capture import LedgerWarning
+from ledger.errors import LedgerWarning
 from ledger.mlflow.artifacts import log_artifact, log_artifacts, log_dict, log_figure, log_text
 from ledger.mlflow.entities import ActiveRun, Experiment, Run, RunData, RunInfo
 from ledger.mlflow.exceptions import MlflowException, Unsupported
@@ -61,8 +61,8 @@ def autolog(log_models: bool = True, disable: bool = False, log_datasets: bool =
 
 def get_tracking_uri() -> str:
     """A `file:` URI of the workspace's records folder (runs live in the git repository)."""
-    from ledger.record import RECORDS_DIR
-    from ledger.workspace import Workspace
+    from ledger.core.record import RECORDS_DIR
+    from ledger.core.workspace import Workspace
 
     return (Workspace.find().root / RECORDS_DIR).as_uri()
 
@@ -80,8 +80,8 @@ def create_experiment(name: str, artifact_location: str | None = None,
 
 
 def get_experiment_by_name(name: str) -> Experiment | None:
+    from ledger.core.workspace import Workspace
     from ledger.mlflow.search import _runs
-    from ledger.workspace import Workspace
 
     if any(r.info.experiment_id == name for r in _runs(Workspace.find())):
         return Experiment(experiment_id=name, name=name)

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ledger import yamlio
+from ledger.core import yamlio
 from ledger.mlflow.exceptions import Unsupported
 from ledger.mlflow.fluent import current
 

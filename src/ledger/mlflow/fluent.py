@@ -14,10 +14,10 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from ledger import tracking
+from ledger.core.workspace import Workspace
 from ledger.mlflow.entities import STATUS_FROM_MLFLOW, ActiveRun, Experiment, RunData, RunInfo
 from ledger.mlflow.exceptions import MlflowException, Unsupported
-from ledger.workspace import Workspace
+from ledger.write import tracking
 
 PARENT_TAG = "mlflow.parentRunId"
 _SCALARS = (str, int, float, bool, type(None))

@@ -10,11 +10,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ledger import record, store
+from ledger.core import record
+from ledger.core.workspace import Workspace
 from ledger.mlflow.entities import Run, from_record
 from ledger.mlflow.exceptions import MlflowException
 from ledger.mlflow.fluent import current_experiment
-from ledger.workspace import Workspace
+from ledger.read import records as store
 
 BASE_COLUMNS = ("run_id", "experiment_id", "status", "artifact_uri", "start_time", "end_time")
 _ATTRIBUTES = {"start_time", "end_time", "status", "run_id", "run_name", "experiment_id"}
@@ -23,7 +24,7 @@ _ATTRIBUTES = {"start_time", "end_time", "status", "run_id", "run_name", "experi
 def _runs(ws: Workspace, where: str = "") -> list[Run]:
     records = [item.record for item in store.load(ws)]
     if where:
-        from ledger.filter import compile_filter
+        from ledger.read.filter import compile_filter
 
         keep = compile_filter(where)
         records = [rec for rec in records if keep(_with_system_tags(rec))]

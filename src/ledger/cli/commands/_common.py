@@ -6,12 +6,13 @@ import argparse
 from collections.abc import Iterator
 from typing import Any
 
-from ledger import liveness, store
 from ledger.cli import output
+from ledger.core.workspace import Workspace
 from ledger.errors import UsageError
-from ledger.sources import Selection
-from ledger.store import Item, Loaded
-from ledger.workspace import Workspace
+from ledger.read import api
+from ledger.read.records import Item, Loaded
+from ledger.read.sources import Selection
+from ledger.write import liveness
 
 
 def add_format(parser: argparse.ArgumentParser, default: str = "table") -> None:
@@ -52,12 +53,13 @@ def selection(args: argparse.Namespace) -> Selection:
     )
 
 
-def scan(ws: Workspace, args: argparse.Namespace | None = None) -> Iterator[Item]:
-    """The runs a command's source arguments select (after recording dead runs as crashed)."""
+def scan(ws: Workspace, args: argparse.Namespace | None = None, where: str | None = None) -> Iterator[Item]:
+    """The runs a command's source arguments select and `where` keeps (after recording dead
+    runs as crashed), read through the library's one reader."""
     liveness.reap(ws)
     progress = output.Progress()
     try:
-        yield from store.scan(ws, selection(args) if args is not None else None, progress)
+        yield from api.scan_items(ws, selection(args) if args is not None else None, where, progress)
     finally:
         progress.finish()
 

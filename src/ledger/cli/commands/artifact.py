@@ -6,8 +6,8 @@ import argparse
 from pathlib import Path
 
 from ledger.cli import output
+from ledger.core.workspace import Workspace
 from ledger.errors import UsageError
-from ledger.workspace import Workspace
 
 HELP = "bring back a run's artifact: ledger artifact get ID NAME [-o PATH]"
 
@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.action != "get":
         raise UsageError("write `ledger artifact get ID NAME [-o PATH]`")
-    from ledger.artifacts import fetch_artifact
+    from ledger.write.artifacts import fetch_artifact
 
     ws = Workspace.find()
     if "/" in args.name or args.name in ("", ".", ".."):

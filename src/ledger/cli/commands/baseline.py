@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from ledger import registry, store
+from ledger import registry
 from ledger.cli import output
 from ledger.cli.commands._common import load_records
+from ledger.core.workspace import Workspace
 from ledger.errors import UsageError
-from ledger.workspace import Workspace
+from ledger.read import records as store
 
 HELP = "show or set the baseline run (ledger.yaml's `baseline:`)"
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from ledger import check
 from ledger.cli import output
+from ledger.core.workspace import Workspace
 from ledger.errors import UsageError
-from ledger.workspace import Workspace
+from ledger.gates import check
 
 HELP = "validate records (schema and safety rules): staged, in a revision range, or files"
 

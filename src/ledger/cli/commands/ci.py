@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from ledger import ci_template
 from ledger.cli import output
-from ledger.workspace import Workspace
+from ledger.core.workspace import Workspace
+from ledger.gates import ci as ci_template
 
 HELP = "write a CI workflow that checks records and posts `ledger diff` on pull requests"
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 
 from ledger.cli import output
+from ledger.core.workspace import Workspace
 from ledger.errors import CommitError
 from ledger.gitstore import head_state
-from ledger.status import commit_pending
-from ledger.workspace import Workspace
+from ledger.write.status import commit_pending
 
 HELP = "commit finished runs that are still waiting in the working tree"
 

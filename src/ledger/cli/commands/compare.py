@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from ledger import query, store
 from ledger.cli import output
 from ledger.cli.commands._common import add_format, add_sources, scan
+from ledger.core.workspace import Workspace
 from ledger.errors import UsageError
-from ledger.workspace import Workspace
+from ledger.read import query
+from ledger.read import records as store
 
 HELP = "compare runs side by side: differing params, metrics, data, env and code first"
 

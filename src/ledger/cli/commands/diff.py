@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from ledger import review, review_markdown
 from ledger.cli import output
 from ledger.cli.commands._common import add_format
+from ledger.core.workspace import Workspace
 from ledger.errors import UsageError
-from ledger.workspace import Workspace
+from ledger.views.review import build as review
+from ledger.views.review import markdown as review_markdown
 
 HELP = "pull-request review: the runs HEAD adds or changes since BASE, against BASE's best"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ledger.cli import output
-from ledger.workspace import Workspace
+from ledger.core.workspace import Workspace
 
 HELP = "print a run's recorded environment as a pip requirements file"
 
@@ -15,8 +15,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ledger import envfile
-    from ledger.locate import locate
+    from ledger.read.locate import locate
+    from ledger.reproduce import envfile
 
     ws = Workspace.find()
     found = locate(ws, args.run)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from ledger import check, guard, hooks
 from ledger.cli import output
 from ledger.cli.commands.check import report
-from ledger.workspace import Workspace
+from ledger.core.workspace import Workspace
+from ledger.gates import check, guard, hooks
 
 HELP = "install the git pre-commit hook (record checks + the unlogged-code guard), or run it"
 

@@ -11,7 +11,7 @@ from ledger.cli import output
 
 if TYPE_CHECKING:
     from ledger.importers.mlflow_records import Progress
-from ledger.workspace import Workspace
+from ledger.core.workspace import Workspace
 
 HELP = "import runs from another tracker (ledger import mlflow mlruns/ | sqlite:///mlflow.db)"
 

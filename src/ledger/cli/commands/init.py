@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ledger.cli import output
-from ledger.scaffold import init_workspace
+from ledger.write.scaffold import init_workspace
 
 HELP = "set up a workspace (ledger.yaml, params.yaml, experiments/); never overwrites a file"
 

@@ -6,8 +6,7 @@ import argparse
 
 from ledger.cli import output
 from ledger.cli.commands._common import add_format, add_sources, scan, short_time
-from ledger.filter import compile_filter
-from ledger.workspace import Workspace
+from ledger.core.workspace import Workspace
 
 HELP = "list runs (HEAD plus uncommitted runs in the working tree), newest first"
 
@@ -21,12 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     ws = Workspace.find()
-    where = compile_filter(args.where) if args.where else None
-    on_head = where is not None and where.fields <= {"id", "name", "status", "experiment", "started_at", "metrics"}
-    heads = []
-    for item in scan(ws, args):
-        if where is None or where(item.head if on_head else item.record):
-            heads.append((item.head, item.origin))
+    heads = [(item.head, item.origin) for item in scan(ws, args, where=args.where)]
     heads.sort(key=lambda h: (str(h[0].get("started_at") or ""), h[0]["id"]), reverse=True)
     if args.limit is not None:
         heads = heads[: max(args.limit, 0)]
@@ -46,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         for h, _ in heads
     ]
     if not rows and args.format == "table":
-        if where is not None:
+        if args.where is not None:
             output.out("no runs match the --where expression")
         else:
             output.out("no runs yet: record one with `ledger run -- python train.py`")

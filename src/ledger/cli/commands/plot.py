@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ledger import plot_data, query, report, store
 from ledger.cli import output
 from ledger.cli.commands._common import load_records
+from ledger.core.workspace import Workspace
 from ledger.errors import LedgerError, UsageError
-from ledger.store import Loaded
-from ledger.workspace import Workspace
+from ledger.read import query
+from ledger.read import records as store
+from ledger.read.records import Loaded
+from ledger.views.plot import data as plot_data
+from ledger.views.report import build as report
 
 HELP = "charts from the records: curves, scatter, progress, top, artifact (PNG or SVG)"
 KINDS = ("curves", "scatter", "progress", "top", "artifact")
@@ -105,7 +108,7 @@ def _baseline(ws: Workspace, items: list[Loaded], metric: str) -> tuple[float | 
 
 
 def run(args: argparse.Namespace) -> int:
-    from ledger import plot
+    from ledger.views.plot import charts as plot
 
     ws = Workspace.find()
     path = Path(args.output)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 
 from ledger.cli import output
-from ledger.sync import push
-from ledger.workspace import Workspace
+from ledger.core.workspace import Workspace
+from ledger.gitstore.push import push
 
 HELP = "share this branch's records: push, replaying ledger's commits if the remote moved"
 

@@ -7,7 +7,7 @@ import argparse
 from ledger import gitstore, registry
 from ledger.cli import output
 from ledger.cli.commands._common import add_format
-from ledger.workspace import Workspace
+from ledger.core.workspace import Workspace
 
 HELP = "models, their versions and stages, and the decision history"
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ledger import report
 from ledger.cli import output
 from ledger.cli.commands._common import load_records
-from ledger.filter import compile_filter
-from ledger.workspace import Workspace
+from ledger.core.workspace import Workspace
+from ledger.read.filter import compile_filter
+from ledger.views.report import build as report
 
 HELP = "write the client report: one self-contained HTML file, or Markdown with its images"
 

@@ -7,10 +7,10 @@ import sys
 from typing import TYPE_CHECKING
 
 from ledger.cli import output
-from ledger.workspace import Workspace
+from ledger.core.workspace import Workspace
 
 if TYPE_CHECKING:  # the reproduce machinery loads only when the command runs
-    from ledger.reproduce import Result
+    from ledger.reproduce.rerun import Result
 
 HELP = "rerun a recorded run in a temporary worktree and compare metrics and artifacts"
 
@@ -35,7 +35,7 @@ def _say(text: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ledger.reproduce import reproduce
+    from ledger.reproduce.rerun import reproduce
 
     ws = Workspace.find()
     result = reproduce(
@@ -75,8 +75,7 @@ def _print(result: Result) -> None:
     if rows:
         output.out(output.table(rows, ["metric", "recorded", "reproduced", "delta", "same"], "table"))
     arts = [
-        [name, a["recorded"], a["reproduced"], "yes" if a["match"] else "NO"]
-        for name, a in result.artifacts.items()
+        [name, a["recorded"], a["reproduced"], "yes" if a["match"] else "NO"] for name, a in result.artifacts.items()
     ]
     if arts:
         output.out("")

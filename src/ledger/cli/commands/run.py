@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from ledger import duplicates, store
 from ledger.cli import output
+from ledger.core.workspace import Workspace
 from ledger.errors import UsageError
-from ledger.runner import run_command
-from ledger.workspace import Workspace
+from ledger.read import records as store
+from ledger.write import duplicates
+from ledger.write.runner import run_command
 
 HELP = "run a command and record it as a run (ledger run [options] -- COMMAND ...)"
 

@@ -7,7 +7,7 @@ import argparse
 from ledger import registry
 from ledger.cli import output
 from ledger.cli.commands._common import load_records
-from ledger.workspace import Workspace
+from ledger.core.workspace import Workspace
 
 HELP = "record the chosen model: a reviewable decision file in git plus GTO-compatible tags"
 

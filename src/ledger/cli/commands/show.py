@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from ledger import store, yamlio
 from ledger.cli import output
 from ledger.cli.commands._common import add_sources, scan
-from ledger.workspace import Workspace
+from ledger.core import yamlio
+from ledger.core.workspace import Workspace
+from ledger.read import records as store
 
 HELP = "show one run's record (by id, unique id prefix or name)"
 

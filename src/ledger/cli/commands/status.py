@@ -6,8 +6,8 @@ import argparse
 
 from ledger.cli import output
 from ledger.cli.commands._common import add_format
-from ledger.status import workspace_status
-from ledger.workspace import Workspace
+from ledger.core.workspace import Workspace
+from ledger.write.status import workspace_status
 
 HELP = "show running, crashed, uncommitted and unpushed runs"
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from ledger import sweep_plan
 from ledger.cli import output
 from ledger.cli.commands.run import parse_tags
+from ledger.core.workspace import Workspace
 from ledger.errors import UsageError
-from ledger.sweep import PointResult, SweepOptions, done_before, plan, run_sweep
-from ledger.workspace import Workspace
+from ledger.sweep import plan as sweep_plan
+from ledger.sweep.execute import PointResult, SweepOptions, done_before, plan, run_sweep
 
 HELP = "grid or random search: one recorded run per point (ledger sweep -p k=v1,v2 -- COMMAND ...)"
 

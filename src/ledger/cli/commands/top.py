@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ledger import query
 from ledger.cli import output
 from ledger.cli.commands._common import add_format, add_sources, lookup, scan
+from ledger.core.workspace import Workspace
 from ledger.errors import UsageError
-from ledger.filter import compile_filter
-from ledger.store import Item
-from ledger.workspace import Workspace
+from ledger.read import query
+from ledger.read.records import Item
 
 HELP = "leaderboard: the best runs by a metric"
 
@@ -43,12 +42,7 @@ def run(args: argparse.Namespace) -> int:
     if args.n < 1:
         raise UsageError("-n must be 1 or more")
     direction = args.direction or ws.config.direction(metric)
-    where = compile_filter(args.where) if args.where else None
-    items = scan(ws, args)
-    if where is not None:
-        # The filter reads only the small head when it can, else the whole record.
-        on_head = where.fields <= {"id", "name", "status", "experiment", "started_at", "metrics"}
-        items = (i for i in items if where(i.head if on_head else i.record))
+    items = scan(ws, args, where=args.where)
     ranked: list[Item] = query.best(items, metric, direction, args.n, key=lambda i: i.head)
     records = [item.record for item in ranked]
     if args.format == "json":

@@ -1,0 +1,192 @@
+"""The one place YAML is read and written.
+
+Reading treats every document as untrusted: the safe loader only, and on top of it no
+aliases or anchors, no tags beyond YAML's core types, no duplicate keys, bounded depth and
+size. Writing is deterministic: the caller's key order, no aliases, block style, strings that
+would read back as another type quoted, multi-line strings as literal blocks.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ledger.errors import RecordError
+
+MAX_BYTES = 1024 * 1024
+MAX_DEPTH = 32
+
+_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseDumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+_CORE = "tag:yaml.org,2002:"
+_ALLOWED_TAGS = frozenset(_CORE + t for t in ("str", "int", "float", "bool", "null", "seq", "map", "timestamp"))
+
+
+class _Loader(_BaseLoader):
+    """Safe loader whose timestamps stay JSON-compatible (ISO strings)."""
+
+
+def _construct_timestamp(loader: Any, node: yaml.ScalarNode) -> str:
+    value = yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    if isinstance(value, (_dt.datetime, _dt.date)):
+        return value.isoformat()
+    return str(value)
+
+
+_Loader.add_constructor(_CORE + "timestamp", _construct_timestamp)
+
+
+def _check_nodes(root: yaml.Node, source: str, max_depth: int) -> None:
+    """Walk the composed node graph once, refusing what a machine-written record never has."""
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if id(node) in seen:
+            raise RecordError("YAML aliases/anchors are not allowed", path=source)
+        seen.add(id(node))
+        if depth > max_depth:
+            raise RecordError(f"nesting deeper than {max_depth} levels", path=source)
+        if node.tag not in _ALLOWED_TAGS:
+            raise RecordError(f"YAML tag {node.tag!r} is not allowed", path=source)
+        if isinstance(node, yaml.MappingNode):
+            keys: set[Any] = set()
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    raise RecordError("mapping keys must be plain scalars", path=source)
+                if key_node.value == "<<" and key_node.tag == _CORE + "merge":
+                    raise RecordError("YAML merge keys are not allowed", path=source)
+                if key_node.value in keys:
+                    raise RecordError(f"duplicate key {key_node.value!r}", path=source)
+                keys.add(key_node.value)
+                stack.append((key_node, depth + 1))
+                stack.append((value_node, depth + 1))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((child, depth + 1) for child in node.value)
+
+
+def loads(
+    text: str | bytes,
+    *,
+    source: str = "<yaml>",
+    max_bytes: int = MAX_BYTES,
+    max_depth: int = MAX_DEPTH,
+) -> Any:
+    """Parse one untrusted YAML document; raise RecordError naming `source` on any violation."""
+    if len(text) > max_bytes:
+        raise RecordError(f"larger than {max_bytes} bytes", path=source)
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise RecordError(f"not UTF-8 ({exc.reason})", path=source) from None
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_nodes(node, source, max_depth)
+        return loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise RecordError(f"invalid YAML: {problem}{where}", path=source) from None
+    except RecursionError:
+        raise RecordError(f"nesting deeper than {max_depth} levels", path=source) from None
+    finally:
+        loader.dispose()
+
+
+def load_file(path: Path, *, source: str | None = None, max_bytes: int = MAX_BYTES) -> Any:
+    """Read and parse a YAML file under the same rules as `loads`."""
+    with open(path, "rb") as fh:
+        data = fh.read(max_bytes + 1)
+    return loads(data, source=source or str(path), max_bytes=max_bytes)
+
+
+class _Dumper(_BaseDumper):
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+# Strings that any YAML 1.1 or 1.2 reader could take for a number, boolean, null or date
+# are always quoted, so a record means the same thing to every parser.
+_LOOKS_TYPED = re.compile(
+    r"""^(?:
+        [-+]?(?:\.[0-9]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?
+      | [-+]?\.(?:inf|Inf|INF) | \.(?:nan|NaN|NAN)
+      | 0x[0-9a-fA-F_]+ | 0o[0-7_]+ | 0b[01_]+ | [-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?
+      | y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF
+      | ~|null|Null|NULL|=|<<
+      | [0-9]{4}-[0-9]{1,2}-[0-9]{1,2}.*
+    )$""",
+    re.VERBOSE,
+)
+
+
+def _represent_str(dumper: Any, data: str) -> yaml.Node:
+    if "\n" in data:
+        style: str | None = "|"
+    elif _LOOKS_TYPED.match(data):
+        style = "'"
+    else:
+        style = None
+    return dumper.represent_scalar(_CORE + "str", data, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+def dumps(data: Any) -> str:
+    """Serialize plain data deterministically (the caller owns key order)."""
+    return str(
+        yaml.dump(
+            data,
+            Dumper=_Dumper,
+            sort_keys=False,
+            default_flow_style=False,
+            allow_unicode=True,
+            width=1 << 16,
+            indent=2,
+        )
+    )
+
+
+def write_atomic(path: Path, text: str | bytes) -> None:
+    """Write a file so that a reader sees the old content or the new, never half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    try:
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def dump_file(path: Path, data: Any) -> None:
+    """Serialize and write atomically."""
+    write_atomic(path, dumps(data))

@@ -1,0 +1,174 @@
+"""The library face of the read path: `ledger.runs()` and `ledger.top()`.
+
+Every consumer (the CLI, the report, the review, plots, the UI, the MLflow shim and store)
+reads through these two calls, so a filter, a ranking or a revision means the same thing
+everywhere:
+
+    import ledger
+
+    finished = ledger.runs(where="status = 'finished' and params.model.type = 'xgb'")
+    best = ledger.top("auc", n=5)
+    frame = best.to_pandas()      # one row per run: params.*, metrics.*, tags.* columns
+
+Reading is a pure function of the repository: nothing here writes to refs, the index, the
+working tree or the stash (only the disposable parse cache under the git directory).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, overload
+
+from ledger.core.workspace import Workspace
+from ledger.read import query
+from ledger.read.bulkread import Progress
+from ledger.read.filter import Filter, compile_filter
+from ledger.read.records import Item, scan
+from ledger.read.sources import Selection
+
+if TYPE_CHECKING:
+    import pandas
+
+# The fields every scan has without loading whole records (the cache's "head").
+HEAD_FIELDS = frozenset({"id", "name", "status", "experiment", "started_at", "metrics"})
+
+
+class Runs(Sequence[dict[str, Any]]):
+    """Records as stored (plain dicts), loaded on first access, in a fixed order."""
+
+    def __init__(self, items: Iterable[Item]):
+        self._items = list(items)
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, index: slice) -> Runs: ...
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | Runs:
+        if isinstance(index, slice):
+            return Runs(self._items[index])
+        return self._items[index].record
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return (item.record for item in self._items)
+
+    def __repr__(self) -> str:
+        return f"<Runs: {len(self)} runs>"
+
+    @property
+    def items(self) -> list[Item]:
+        """The scanned items (the record's where-found: path, origin, commit, blob)."""
+        return list(self._items)
+
+    @property
+    def heads(self) -> list[dict[str, Any]]:
+        """The small head of each record (id, name, status, experiment, started_at, metrics),
+        without loading whole records."""
+        return [item.head for item in self._items]
+
+    @property
+    def ids(self) -> list[str]:
+        return [str(item.head["id"]) for item in self._items]
+
+    def to_pandas(self) -> pandas.DataFrame:
+        """One row per run, like `mlflow.search_runs`: the run's scalar fields plus
+        flattened `params.*`, `metrics.*` and `tags.*` columns (pandas is imported here only)."""
+        import pandas
+
+        return pandas.DataFrame([flat_row(rec) for rec in self])
+
+
+def flat_row(rec: dict[str, Any]) -> dict[str, Any]:
+    """A record as one flat row: scalar top-level fields, `params.a.b`, `metrics.m`, `tags.t`."""
+    from ledger.core.fields import flatten
+
+    row: dict[str, Any] = {}
+    for key in ("id", "name", "status", "experiment", "started_at", "ended_at", "duration_s", "baseline"):
+        if key in rec:
+            row[key] = rec[key]
+    author = rec.get("author") or {}
+    if "name" in author:
+        row["author"] = author["name"]
+    code = rec.get("code") or {}
+    if "commit" in code:
+        row["code.commit"] = code["commit"]
+    row.update({f"params.{k}": v for k, v in flatten(rec.get("params") or {}).items()})
+    row.update({f"metrics.{k}": v for k, v in (rec.get("metrics") or {}).items()})
+    row.update({f"tags.{k}": v for k, v in (rec.get("tags") or {}).items()})
+    return row
+
+
+def _workspace(path: str | Path | None) -> Workspace:
+    return Workspace.find(Path(path) if path is not None else None)
+
+
+def _filter(where: str | Filter | None) -> Filter | None:
+    if where is None or isinstance(where, Filter):
+        return where
+    return compile_filter(where)
+
+
+def scan_items(
+    ws: Workspace,
+    selection: Selection | None = None,
+    where: str | Filter | None = None,
+    progress: Progress | None = None,
+) -> Iterator[Item]:
+    """The scanned runs a selection covers that pass `where` (the filter reads the small head
+    when it can, else the whole record)."""
+    found = _filter(where)
+    items = scan(ws, selection, progress)
+    if found is None:
+        return items
+    on_head = found.fields <= HEAD_FIELDS
+    return (item for item in items if found(item.head if on_head else item.record))
+
+
+def runs(
+    where: str | None = None,
+    rev: str | None = None,
+    all: bool = False,  # noqa: A002 - the CLI's --all, by design
+    include_deleted: bool = False,
+    *,
+    path: str | Path | None = None,
+) -> Runs:
+    """The runs of the repository at `path` (default: the current directory), newest first.
+
+    `where` takes the `--where` grammar; `rev` one revision or a range `A..B`; `all` every
+    local and remote-tracking branch; by default HEAD plus uncommitted runs."""
+    ws = _workspace(path)
+    selection = Selection(rev=rev, all_branches=all, include_deleted=include_deleted)
+    items = sorted(
+        scan_items(ws, selection, where),
+        key=lambda item: (str(item.head.get("started_at") or ""), str(item.head["id"])),
+        reverse=True,
+    )
+    return Runs(items)
+
+
+def top(
+    metric: str | None = None,
+    n: int | None = 10,
+    where: str | None = None,
+    direction: str | None = None,
+    rev: str | None = None,
+    all: bool = False,  # noqa: A002 - the CLI's --all, by design
+    *,
+    path: str | Path | None = None,
+) -> Runs:
+    """The leaderboard: the `n` best runs by `metric` (default: ledger.yaml's primary metric),
+    ranked as `ledger top` ranks them (direction from ledger.yaml or the metric's name;
+    NaN and missing values last; ties to the newer run, then the id)."""
+    ws = _workspace(path)
+    name = metric or ws.config.primary_metric
+    if not name:
+        from ledger.errors import UsageError
+
+        raise UsageError("which metric? pass one or set primary_metric in ledger.yaml")
+    way = direction or ws.config.direction(name)
+    selection = Selection(rev=rev, all_branches=all)
+    ranked = query.best(scan_items(ws, selection, where), name, way, n, key=lambda item: item.head)
+    return Runs(ranked)

@@ -1,0 +1,185 @@
+"""Parsing record blobs in bulk: each blob parsed and validated once, in this process or in
+worker processes that write straight into the cache.
+
+`analyze` is the one verdict on a blob's bytes, independent of where they were found: a
+known record layout (`shapes`, which also validates and renders the cache JSON), else the
+strict canonical reader (`fastyaml`), else the safe loader (`yamlio.loads`, every §9
+check); then, unless the layout vouched for it, the compiled schema check (`fastschema`)
+or else jsonschema for the message.
+Big cold scans fork up to WORKERS processes (one per CPU this process may use); each
+streams its share of blobs through its own `git cat-file --batch` and appends cache lines,
+which the parent reads back as they land. Nothing crosses a process boundary but those
+checksummed JSON lines (never pickle), and whatever a worker fails to do, the parent does.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from ledger import gitstore
+from ledger.core import yamlio
+from ledger.core.workspace import Workspace
+from ledger.errors import RecordError, UnsupportedVersion
+from ledger.read import cache as cache_mod
+from ledger.read import fastschema, shapes
+
+Progress = Callable[[int, int], None]
+PARALLEL_MIN = 1500  # uncached blobs worth forking workers for
+WORKERS = 4
+BATCH_BYTES = 1 << 18
+_SHAPES = shapes.Shapes(cache_mod.HEAD_FIELDS, fastschema.slot_checks)
+
+
+def _json_exact(value: Any) -> bool:
+    """True when JSON keeps `value` as is (the safe loader may build non-string keys)."""
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _json_exact(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_json_exact(v) for v in value)
+    return True
+
+
+def analyze(data: bytes | None, keep: bool = True) -> dict[str, Any]:
+    """Parse and validate one blob, independent of where it was found.
+
+    `{"r": record}`, plus `"x": 1` when the record cannot be cached exactly, or
+    `"j": (head JSON, record JSON)` when its shape already gave them (and then `"r"` only
+    if `keep`: writing the cache needs just the JSON); or
+    `{"e": reason, "p": JSON pointer, "v": 1 when written by a newer ledger}`.
+    """
+    if data is None or len(data) > yamlio.MAX_BYTES:
+        return {"e": f"larger than {yamlio.MAX_BYTES} bytes"}
+    exact = True
+    rendered = None
+    try:
+        checked = False
+        try:
+            rec, rendered, checked = _SHAPES.parse(data.decode("utf-8"), build=keep)
+        except Exception:  # noqa: BLE001 - anything unusual goes to the reference loader
+            rec = yamlio.loads(data, source="")
+            exact = _json_exact(rec)
+        if not checked:
+            fastschema.validate(rec, source="")
+    except UnsupportedVersion as exc:
+        return {"e": exc.reason, "p": exc.pointer, "v": 1}
+    except RecordError as exc:
+        return {"e": exc.reason, "p": exc.pointer}
+    if not exact:
+        return {"r": rec, "x": 1}
+    if rendered is None:
+        return {"r": rec}
+    return {"r": rec, "j": rendered} if rec is not None else {"j": rendered}
+
+
+def _head(rec: dict[str, Any]) -> dict[str, Any]:
+    return {k: rec[k] for k in cache_mod.HEAD_FIELDS if k in rec}
+
+
+def parse_here(
+    ws: Workspace, cache: cache_mod.Cache | None, blobs: list[str], data: dict[str, bytes], progress: Progress | None
+) -> Iterator[tuple[str, dict[str, Any], dict[str, Any] | None]]:
+    """(blob, head or error, record) for blobs parsed in this process; cached as it goes."""
+    batch = cache.batch(BATCH_BYTES) if cache is not None else None
+    from_git = [b for b in blobs if b not in data]
+    done = 0
+
+    def one(blob: str, payload: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
+        nonlocal done
+        if batch is not None and "x" not in payload:
+            batch.add(blob, payload)
+        done += 1
+        if progress is not None and done % 250 == 0:
+            progress(done, len(blobs))
+        rec = payload.get("r")
+        return (blob, _head(rec), rec) if rec is not None else (blob, payload, None)
+
+    for blob in blobs:
+        if blob in data:
+            yield one(blob, analyze(data[blob]))
+    if from_git:
+        for blob, state, content in gitstore.iter_blobs(ws.root, from_git, yamlio.MAX_BYTES):
+            if state == "missing":
+                yield blob, {"e": "its blob is missing from the repository (a partial clone?)"}, None
+                continue
+            yield one(blob, analyze(content))
+    if batch is not None:
+        batch.flush()
+
+
+def _worker(ws: Workspace, cache: cache_mod.Cache, blobs: list[str]) -> None:
+    batch = cache.batch(BATCH_BYTES)
+    for blob, state, content in gitstore.iter_blobs(ws.root, blobs, yamlio.MAX_BYTES):
+        if state == "missing":
+            continue
+        payload = analyze(content, keep=False)
+        if "x" in payload:
+            continue  # not cacheable: the parent parses it itself
+        batch.add(blob, payload)
+    batch.flush()
+
+
+def parallel_worthwhile(count: int) -> bool:
+    """Whether `count` uncached blobs are worth worker processes here."""
+    return count >= PARALLEL_MIN and _cpus() > 1 and hasattr(os, "fork")
+
+
+def _cpus() -> int:
+    """CPUs this process may run on (its affinity, e.g. under taskset or a container)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def parse_in_workers(
+    ws: Workspace, cache: cache_mod.Cache, blobs: list[str], progress: Progress | None
+) -> Iterator[tuple[str, dict[str, Any], bytes | None]]:
+    """Fork workers that parse into the cache file; read their lines back as they land."""
+    start = cache.size()
+    count = max(1, min(WORKERS, _cpus()))
+    pids = []
+    for k in range(count):
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child
+            code = 1
+            try:
+                _worker(ws, cache, blobs[k::count])
+                code = 0
+            finally:
+                os._exit(code)
+        pids.append(pid)
+    wanted = set(blobs)
+    seen = 0
+    buffer = b""
+    try:
+        with open(cache.path, "ab+") as fh:
+            fh.seek(start)
+            while True:
+                alive = [pid for pid in pids if os.waitpid(pid, os.WNOHANG) == (0, 0)]
+                chunk = fh.read()
+                if chunk:
+                    buffer += chunk
+                    *lines, buffer = buffer.split(b"\n")
+                    for line in lines:
+                        entry = cache_mod.decode(line) if line else None
+                        if entry is not None and entry[0] in wanted:
+                            wanted.discard(entry[0])
+                            seen += 1
+                            yield entry
+                    if progress is not None:
+                        progress(seen, len(blobs))
+                elif not alive:
+                    break
+                else:
+                    time.sleep(0.01)
+                pids = alive
+    finally:
+        for pid in pids:
+            try:
+                os.kill(pid, 9)
+                os.waitpid(pid, 0)
+            except OSError:
+                pass

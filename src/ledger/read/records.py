@@ -1,0 +1,250 @@
+"""Reading records: from revisions (streamed in bulk), the working tree and history.
+
+The read path, per query:
+1. `sources.entries` lists record files (path, blob id, where seen); cheap plumbing.
+2. Each distinct blob is parsed and validated once, ever: the cache (`cache.py`, under the
+   git directory) answers for blobs seen before; the others are streamed through one
+   `git cat-file --batch`, parsed (`fastyaml`, else the safe loader), validated
+   (`fastschema`, else jsonschema) and added to the cache. Big cold scans fan out to worker
+   processes that write straight into the cache, which the parent reads back.
+3. A run id seen in several places is one run: the newest version wins.
+
+Records are untrusted input: a bad one is skipped with a warning naming commit and path,
+and never stops a query.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ledger import gitstore
+from ledger.core import record, yamlio
+from ledger.core.workspace import Workspace
+from ledger.errors import LedgerError, LedgerWarning, RecordError, RunNotFound, UnsupportedVersion
+from ledger.read import bulkread
+from ledger.read import cache as cache_mod
+from ledger.read.bulkread import Progress, analyze
+from ledger.read.sources import Entry, Selection, entries, worktree_entries
+
+
+@dataclass(frozen=True)
+class Loaded:
+    record: dict[str, Any]
+    path: str
+    origin: str  # a commit (`<sha>^` for a deleted record), or "worktree"
+    commit: str | None = None
+    blob: str | None = None
+
+
+class Item:
+    """One run found by a scan: rank fields (`head`) now, the full record on first use."""
+
+    __slots__ = ("path", "origin", "commit", "blob", "head", "root", "_data", "_record", "_raw")
+
+    def __init__(self, root: Path, entry: Entry, head: dict[str, Any], rec: dict[str, Any] | None, raw: bytes | None):
+        self.root = root
+        self.path = entry.path
+        self.origin = entry.source.label
+        self.commit = entry.source.commit
+        self.blob = entry.blob
+        self.head = head
+        self._data = entry.data
+        self._record = rec
+        self._raw = raw  # the cache line, checked and decoded on first use
+
+    @property
+    def record(self) -> dict[str, Any]:
+        if self._record is None:
+            rec = cache_mod.full_record(self._raw) if self._raw is not None else None
+            self._record = rec if rec is not None else self._reparse()
+            self._raw = None
+        return self._record
+
+    def _reparse(self) -> dict[str, Any]:
+        """The cache line's record part is damaged: read and check the blob again."""
+        data = self._data
+        if data is None:
+            [(_, _, data)] = list(gitstore.iter_blobs(self.root, [self.blob], yamlio.MAX_BYTES))
+        payload = analyze(data)
+        if "r" not in payload:
+            raise _error(payload, f"{self.origin}:{self.path}")
+        rec: dict[str, Any] = payload["r"]
+        return rec
+
+    def loaded(self) -> Loaded:
+        return Loaded(self.record, self.path, self.origin, self.commit, self.blob)
+
+
+# ---------------------------------------------------------------------------- one blob
+
+
+def _error(payload: dict[str, Any], where: str) -> RecordError:
+    cls = UnsupportedVersion if payload.get("v") else RecordError
+    return cls(str(payload.get("e")), path=where, pointer=payload.get("p"))
+
+
+def parse_record(data: bytes, source: str, expected_path: str | None = None) -> dict[str, Any]:
+    """Parse and validate one record blob; RecordError on anything wrong with it."""
+    payload = analyze(data)
+    if "e" in payload:
+        raise _error(payload, source)
+    rec: dict[str, Any] = payload["r"]
+    if expected_path is not None and record.run_id_from_path(expected_path) != rec["id"]:
+        raise RecordError(f"its id {rec['id']!r} does not match its file name", path=source)
+    return rec
+
+
+def _warn_skip(exc: LedgerError) -> None:
+    one_line = " ".join(str(exc).split())  # a message quoting the record stays one line
+    warnings.warn(f"skipped a bad record: {one_line}", LedgerWarning, stacklevel=4)
+
+
+# ---------------------------------------------------------------------------- scans
+
+
+def _version_key(item: Item, time_of: dict[str, int]) -> tuple[Any, ...]:
+    """Which version of a run is the newest: final over running, later end, newer source."""
+    rec = item.record
+    moment = rec.get("ended_at") or (rec.get("process") or {}).get("heartbeat_at") or rec.get("started_at")
+    return (rec.get("status") != "running", str(moment or ""), time_of.get(item.origin, 0))
+
+
+def scan_entries(ws: Workspace, found: Iterable[Entry], progress: Progress | None = None) -> Iterator[Item]:
+    """One Item per run id among `found` (newest version wins); bad records warned, skipped.
+
+    Runs come in no particular order: callers sort. Memory stays bounded by the entries
+    list, plus the versions of runs that exist in several versions.
+    """
+    groups: dict[str, dict[str, Entry]] = {}
+    for entry in sorted(found, key=lambda e: -e.source.time):
+        groups.setdefault(entry.run_id, {}).setdefault(entry.blob, entry)
+    multi = {run_id for run_id, versions in groups.items() if len(versions) > 1}
+    by_blob: dict[str, list[Entry]] = {}
+    data: dict[str, bytes] = {}
+    time_of: dict[str, int] = {}
+    for versions in groups.values():
+        for entry in versions.values():
+            by_blob.setdefault(entry.blob, []).append(entry)
+            time_of[entry.source.label] = entry.source.time
+            if entry.data is not None:
+                data[entry.blob] = entry.data
+    del groups
+    pending: dict[str, list[Item]] = {}
+
+    def emit(blob: str, head: dict[str, Any], rec: dict[str, Any] | None, raw: bytes | None) -> Iterator[Item]:
+        for entry in by_blob.get(blob, ()):
+            if "e" in head and "id" not in head:
+                _warn_skip(_error(head, entry.where))
+                continue
+            if head.get("id") != entry.run_id:
+                _warn_skip(RecordError(f"its id {head.get('id')!r} does not match its file name", path=entry.where))
+                continue
+            item = Item(ws.root, entry, head, rec, raw)
+            if entry.run_id in multi:
+                pending.setdefault(entry.run_id, []).append(item)
+            else:
+                yield item
+
+    cache = _open_cache(ws)
+    missing = set(by_blob)
+    if cache is not None:
+        for blob, head, raw in cache.read(missing):
+            missing.discard(blob)
+            yield from emit(blob, head, None, raw)
+    # In listing order, not sorted: trees list paths in about the order the pack stores
+    # their blobs, and git reads deltas far faster in pack order than at random.
+    todo = [blob for blob in by_blob if blob in missing]
+    if cache is not None and bulkread.parallel_worthwhile(len(todo)):
+        in_git = [b for b in todo if b not in data]
+        for blob, head, worker_raw in bulkread.parse_in_workers(ws, cache, in_git, progress):
+            missing.discard(blob)
+            yield from emit(blob, head, None, worker_raw)
+        todo = [blob for blob in todo if blob in missing]  # what the workers could not do
+    for blob, head, rec in bulkread.parse_here(ws, cache, todo, data, progress):
+        yield from emit(blob, head, rec, None)
+    if cache is not None and (cache.damaged or todo):
+        cache.repair()
+    for candidates in pending.values():
+        yield max(candidates, key=lambda item: _version_key(item, time_of))
+
+
+def _open_cache(ws: Workspace) -> cache_mod.Cache | None:
+    try:
+        git_dir = gitstore.common_dir(ws.root)
+    except LedgerError:
+        return None
+    cache = cache_mod.Cache(git_dir)
+    return cache if cache.writable() else None
+
+
+def scan(ws: Workspace, selection: Selection | None = None, progress: Progress | None = None) -> Iterator[Item]:
+    """The runs a selection covers (default: HEAD plus the working tree), one per run id."""
+    return scan_entries(ws, entries(ws, selection or Selection()), progress)
+
+
+def _sorted(items: Iterable[Item]) -> list[Loaded]:
+    return sorted((item.loaded() for item in items), key=lambda item: item.record["id"])
+
+
+def load(
+    ws: Workspace, rev: str = "HEAD", worktree: bool = True, *,
+    selection: Selection | None = None, progress: Progress | None = None,
+) -> list[Loaded]:  # fmt: skip
+    """Records reachable at `rev`, plus uncommitted ones in the working tree, sorted by id."""
+    if selection is not None:
+        return _sorted(scan(ws, selection, progress))
+    found = [] if gitstore.rev_parse(ws.root, rev) is None else entries(ws, Selection(rev=rev, worktree=False))
+    return _sorted(scan_entries(ws, [*found, *(worktree_entries(ws) if worktree else [])], progress))
+
+
+def from_revision(ws: Workspace, rev: str) -> list[Loaded]:
+    """The valid records in one revision's tree."""
+    if gitstore.rev_parse(ws.root, rev) is None:
+        return []
+    return _sorted(scan(ws, Selection(rev=rev, worktree=False)))
+
+
+def from_worktree(ws: Workspace) -> list[Loaded]:
+    """The valid records that are new or changed in the working tree."""
+    return _sorted(scan_entries(ws, worktree_entries(ws)))
+
+
+def dedupe(items: Iterable[Loaded]) -> list[Loaded]:
+    """One entry per run id; a later item wins over an earlier one."""
+    by_id: dict[str, Loaded] = {}
+    for item in items:
+        by_id[item.record["id"]] = item
+    return sorted(by_id.values(), key=lambda item: item.record["id"])
+
+
+def _fields(item: Loaded | Item) -> dict[str, Any]:
+    return item.head if isinstance(item, Item) else item.record
+
+
+def candidates(items: Iterable[Item], refs: Iterable[str]) -> list[Item]:
+    """The items that `find` could pick for any of `refs` (keeps memory small on big scans)."""
+    wanted = tuple(refs)
+    return [
+        item for item in items
+        if any(str(item.head.get("id", "")).startswith(r) or item.head.get("name") == r for r in wanted)
+    ]  # fmt: skip
+
+
+def find(items: list[Any], ref: str) -> Any:
+    """A run by full id, unique id prefix, or unique name (Loaded or Item lists)."""
+    exact = [i for i in items if _fields(i).get("id") == ref]
+    if exact:
+        return exact[0]
+    matches = [i for i in items if str(_fields(i).get("id", "")).startswith(ref)] or [
+        i for i in items if _fields(i).get("name") == ref
+    ]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise RunNotFound(f"no run matches {ref!r}: `ledger ls` lists the runs")
+    names = ", ".join(sorted(str(_fields(i).get("id")) for i in matches)[:5])
+    raise LedgerError(f"{ref!r} matches {len(matches)} runs ({names}, ...): give more of the id")

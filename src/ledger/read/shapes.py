@@ -1,0 +1,327 @@
+"""Records that share a layout, read once per layout.
+
+Records written by one ledger differ in their values, not in their layout: the same keys,
+the same nesting, the same lines, run after run. A *shape* is one such layout, learnt from
+a document that `fastyaml` has read:
+
+- a regular expression that matches exactly the documents with this layout, line for line,
+  and captures the scalar text of each line that has one;
+- a recipe that puts the typed scalars back into the nested dicts and lists;
+- JSON templates of the record and of its head (the fields a leaderboard needs), which the
+  scalars' JSON fills in to make the cache line.
+
+Reading a record of a known shape is then one regex match (in C), one memo lookup per
+scalar and the recipe: a fraction of reading it line by line, and of encoding it again.
+
+Why the answer is `fastyaml.parse`'s: a matching document has the shape's lines, with other
+scalar text after the same prefixes. A line's prefix (indentation, `- ` markers, the key up
+to the line's first `: `) decides how `fastyaml` reads the line, except when the scalar text
+itself would start another construct: a block scalar (`|`), a nested item (`- x`), an entry
+(`k: v`, `'k': v`), a trailing `:`, or nothing at all. `fastyaml.scalar` refuses every such
+text, and it types each scalar here, so a shape either reads a document exactly as
+`fastyaml` does or gives it back to `fastyaml`. A shape is checked on the document it was
+learnt from, and property tests pin the two readers together.
+
+With a schema splitter (`fastschema.slot_checks`), a shape also knows which checks each
+slot needs, so a record of a known shape is validated by checking its scalars alone.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Iterator, Sequence
+from json.encoder import encode_basestring
+from operator import itemgetter
+from typing import Any, NamedTuple
+
+from ledger.read import fastyaml
+
+# A line with a scalar: indentation, `- ` markers, `key: ` up to the line's first ": ",
+# then the scalar text (a line ending in ":" opens a block and has none).
+_LINE = re.compile(r"( *(?:- )*(?:.*?: )?)(.*[^:])")
+# A slot's text: one line (`fastyaml.check_characters` then checks the characters: a
+# character class here would make every shape several times slower to compile).
+_SCALAR = "(.*)"
+_TOKEN = "\x01"  # refused in documents (fastyaml.check_characters): free to mark slots
+_SLOT_JSON = re.compile(r'"\\u0001([0-9]+)"')
+# A decimal int, or a decimal float with digits on both sides of the point: what YAML 1.1
+# resolves as int or float, in the spellings where `int()`/`float()` agree with PyYAML.
+_NUMBER_TEXT = r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?"
+_NUMBER = re.compile(_NUMBER_TEXT).fullmatch
+_NUMBERS = re.compile(f"{_NUMBER_TEXT}(?:,{_NUMBER_TEXT})*").fullmatch
+_BLOCK_SCALAR = re.compile(r"(?:: |^ *- )\|", re.M)
+_TYPED_MAX = 50_000  # scalar texts remembered (most that repeat show up early)
+_SHAPES_MAX = 256
+_FREE_LEARNS = 16  # shapes learnt before asking whether they pay off
+_PAYOFF = 50  # reads per learnt shape that make learning more worthwhile
+_PER_LENGTH = 8
+
+# How to rebuild one dict or list from the record's scalars (in document order):
+# (keys or None for a list, take: the scalars it holds directly, with a stand-in where a
+# nested collection goes, nested: (key or index, recipe) for those collections).
+Recipe = tuple[tuple[str, ...] | None, Callable[[Sequence[Any]], Sequence[Any]], tuple[tuple[Any, Any], ...]]
+
+
+# Given a shape's layout, how to find a slot's number in it, and a record of the shape: a
+# check of a record's slot values that decides its validity, or None (fastschema.slot_checks).
+Validity = Callable[[Sequence[Any], Sequence[str]], bool]  # (values, their texts)
+Splitter = Callable[[dict[str, Any], Callable[[Any], "int | None"], dict[str, Any]], "Validity | None"]
+
+
+def _unknown(values: Sequence[Any], texts: Sequence[str]) -> bool:
+    return False  # no slot checks: the caller validates the record itself
+
+
+class Read(NamedTuple):
+    record: dict[str, Any] | None  # None when not asked for, and the shape vouched for it
+    rendered: tuple[str, str] | None  # (head JSON, record JSON) as the cache stores them
+    checked: bool  # valid against the schema, known from the shape's slot checks
+
+
+class Shape:
+    """One layout: its matcher, its recipe, and its JSON templates."""
+
+    __slots__ = ("match", "recipe", "full", "head", "head_slots", "layout", "valid", "numeric", "others", "in_order")
+
+    def __init__(self, pattern: str, recipe: Recipe, layout: dict[str, Any], full: str, head: str,
+                 head_slots: tuple[int, ...], count: int, numeric: list[int]):  # fmt: skip
+        self.match = re.compile(pattern).fullmatch
+        self.recipe = recipe
+        self.layout = layout  # the document with each scalar replaced by its slot's token
+        self.full = full
+        self.head = head
+        self.head_slots = head_slots
+        self.valid: Validity = _unknown
+        # The slots that held numbers when the shape was learnt, typed together when they
+        # still do; `in_order` puts (the others' values + the numbers) back in slot order.
+        numbers = set(numeric)
+        others = [i for i in range(count) if i not in numbers]
+        position = {slot: k for k, slot in enumerate(others + numeric)}
+        self.numeric = _taker(numeric) if len(numeric) > 1 else None
+        self.others = _taker(others)
+        self.in_order = _taker([position[i] for i in range(count)])
+
+    def read(self, texts: Sequence[str], build: bool = True) -> Read:
+        """The record (if `build`), its JSON and its verdict, from the texts a match captured."""
+        known = _TYPED.get
+        values: Sequence[Any]
+        rendered: Sequence[str]
+        numeric = self._numbers(texts)
+        if numeric is None:
+            pairs = [known(text) or _typed(text) for text in texts]
+            values = [value for value, _ in pairs]
+            rendered = tuple([json_text for _, json_text in pairs])
+        else:
+            texts_of_numbers, numbers = numeric
+            pairs = [known(text) or _typed(text) for text in self.others(texts)]
+            values = self.in_order([value for value, _ in pairs] + numbers)
+            rendered = self.in_order([json_text for _, json_text in pairs] + texts_of_numbers)
+        checked = self.valid(values, texts)
+        record: Any = _build(self.recipe, values) if build or not checked else None
+        head = self.head % tuple([rendered[i] for i in self.head_slots])
+        return Read(record, (head, self.full % tuple(rendered)), checked)
+
+    def _numbers(self, texts: Sequence[str]) -> tuple[list[str], list[Any]] | None:
+        """(texts, values) of the numeric slots, when they all still hold plain numbers:
+        one regex match and one `json.loads` instead of one typing per number."""
+        if self.numeric is None:
+            return None
+        numbers = list(self.numeric(texts))
+        joined = ",".join(numbers)
+        if _NUMBERS(joined) is None:
+            return None
+        return numbers, json.loads(f"[{joined}]")  # JSON reads these spellings as YAML 1.1
+
+
+class Shapes:
+    """The shapes seen so far in this process, and reading by them."""
+
+    def __init__(self, head_fields: Sequence[str], splitter: Splitter | None = None):
+        self.head_fields = tuple(head_fields)
+        self.splitter = splitter
+        self.by_length: dict[int, list[Shape]] = {}
+        self.count = 0
+        self.learnt = 0
+        self.hits = 0
+
+    def parse(self, text: str, build: bool = True) -> Read:
+        """`text` read as `fastyaml.parse` reads it, with its cache JSON when a shape gave it
+        (and then the record itself only if `build`); NotCanonical when that refuses it."""
+        length = text.count("\n")
+        matched = False
+        for shape in self.by_length.get(length, ()):
+            found = shape.match(text)
+            if found is not None:
+                try:
+                    fastyaml.check_characters(text)
+                    read = shape.read(found.groups(), build)
+                except fastyaml.NotCanonical:
+                    matched = True  # a scalar text that starts another construct
+                    break
+                self.hits += 1
+                return read
+        record = fastyaml.parse(text)
+        learnt = self._learn(text, record) if not matched and self._worth_learning(text) else None
+        if learnt is None:
+            return Read(record, None, False)
+        shape, read = learnt
+        bucket = self.by_length.setdefault(length, [])
+        bucket.insert(0, shape)
+        if len(bucket) > _PER_LENGTH:
+            bucket.pop()
+        else:
+            self.count += 1
+        return read
+
+    def _worth_learning(self, text: str) -> bool:
+        """Learning a shape costs as much as reading a few dozen records: keep learning
+        while shapes pay off, and not for block scalars (their lines vary)."""
+        if self.count >= _SHAPES_MAX or (self.learnt >= _FREE_LEARNS and self.hits < _PAYOFF * self.learnt):
+            return False
+        return _BLOCK_SCALAR.search(text) is None
+
+    def _learn(self, text: str, record: dict[str, Any]) -> tuple[Shape, Read] | None:
+        """A new shape from `text`, if it reads `text` exactly as `record`; and that read."""
+        self.learnt += 1
+        try:
+            shape = learn(text, self.head_fields)
+            found = shape.match(text)
+            if found is None:
+                return None
+            if self.splitter is not None:
+                shape.valid = self.splitter(shape.layout, _slot_number, record) or _unknown
+            read = shape.read(found.groups())
+        except fastyaml.NotCanonical:
+            return None
+        expected = _dumps(record)
+        assert read.rendered is not None
+        same = _dumps(read.record) == expected and _dumps(json.loads(read.rendered[1])) == expected
+        return (shape, read) if same else None
+
+
+def learn(text: str, head_fields: Sequence[str]) -> Shape:
+    """The shape of a document; NotCanonical when it has none this module can use."""
+    lines = fastyaml.lines_of(text)
+    pattern: list[str] = []
+    marked: list[str] = []
+    numeric: list[int] = []
+    slots = 0
+    for line in lines:
+        found = _LINE.fullmatch(line)
+        if found is None:
+            pattern.append(re.escape(line))
+            marked.append(line)
+            continue
+        prefix = found.group(1)
+        if _NUMBER(found.group(2)) is not None:
+            numeric.append(slots)
+        pattern.append(re.escape(prefix) + _SCALAR)
+        marked.append(f"{prefix}{_TOKEN}{slots}")
+        slots += 1
+    if not slots:
+        raise fastyaml.NotCanonical("a document without scalars")
+    skeleton = fastyaml.document(marked)
+    order = iter(range(slots))
+    recipe = _recipe(skeleton, order)
+    if next(order, None) is not None:
+        raise fastyaml.NotCanonical("a slot is missing from the shape")
+    full, _ = _template(skeleton)
+    head, head_slots = _template({k: skeleton[k] for k in head_fields if k in skeleton})
+    return Shape("\n".join(pattern) + "\n", recipe, skeleton, full, head, head_slots, slots, numeric)
+
+
+def _slot_number(node: Any) -> int | None:
+    """The slot a node of a layout stands for; None for a dict or a list."""
+    if isinstance(node, str) and node[:1] == _TOKEN:
+        return int(node[1:])
+    return None
+
+
+def _slot(node: Any, order: Iterator[int]) -> int | None:
+    """The slot number of a scalar node (which must come next in document order)."""
+    if not (isinstance(node, str) and node[:1] == _TOKEN):
+        if isinstance(node, (dict, list)):
+            return None
+        raise fastyaml.NotCanonical("a value outside any slot")
+    number = next(order, -1)
+    if node != f"{_TOKEN}{number}":
+        raise fastyaml.NotCanonical("slots out of order")
+    return number
+
+
+def _recipe(node: dict[str, Any] | list[Any], order: Iterator[int]) -> Recipe:
+    """How to rebuild `node`; its slots must come in document order, 0, 1, 2 ..."""
+    items = list(node.items()) if isinstance(node, dict) else list(enumerate(node))
+    direct: list[int] = []
+    nested: list[tuple[Any, Any]] = []
+    for key, value in items:
+        number = _slot(value, order)
+        if number is None:
+            direct.append(-1)  # a stand-in, replaced by the nested collection
+            nested.append((key, _recipe(value, order)))
+        else:
+            direct.append(number)
+    keys = tuple(node) if isinstance(node, dict) else None
+    return keys, _taker(direct), tuple(nested)
+
+
+def _taker(slots: list[int]) -> Callable[[Sequence[Any]], Sequence[Any]]:
+    """A C-speed gather of `slots` from a sequence, always as a tuple."""
+    if len(slots) == 1:
+        only = slots[0]
+        return lambda values: (values[only],)
+    if not slots:
+        return lambda values: ()
+    return itemgetter(*slots)
+
+
+def _build(recipe: Recipe, values: Sequence[Any]) -> dict[str, Any] | list[Any]:
+    keys, take, nested = recipe
+    out: Any = dict(zip(keys, take(values))) if keys is not None else list(take(values))
+    for key, inner in nested:
+        out[key] = _build(inner, values)  # a dict keeps the key's place
+    return out
+
+
+def _template(skeleton: dict[str, Any]) -> tuple[str, tuple[int, ...]]:
+    """A %-template of `skeleton`'s JSON with one `%s` per slot, and the slots in order."""
+    text = _dumps(skeleton).replace("%", "%%")
+    slots = tuple(int(n) for n in _SLOT_JSON.findall(text))
+    return _SLOT_JSON.sub("%s", text), slots
+
+
+def _dumps(value: Any) -> str:
+    """JSON exactly as the cache writes it."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+_TYPED: dict[str, tuple[Any, str]] = {}
+
+
+def _typed(text: str) -> tuple[Any, str]:
+    """(value, JSON) of one scalar text; remembered unless it is a number (numbers are the
+    scalars that rarely repeat, and the quickest to type again)."""
+    if _NUMBER(text) is not None:
+        # JSON reads these spellings as YAML 1.1 does: the same int, the same float.
+        return (float(text) if "." in text else int(text)), text
+    value = fastyaml.scalar(text)
+    pair = (value, _json(value))
+    if not isinstance(value, (dict, list)) and len(_TYPED) < _TYPED_MAX:
+        _TYPED[text] = pair  # containers ({} and []) are made afresh each time
+    return pair
+
+
+def _json(value: Any) -> str:
+    """`_dumps(value)` for a scalar, without the encoder's setup."""
+    kind = type(value)
+    if kind is str:
+        return encode_basestring(value)
+    if kind is float:
+        if math.isfinite(value):
+            return float.__repr__(value)
+        return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
+    if kind is int:
+        return int.__repr__(value)
+    return _dumps(value)

@@ -1,0 +1,191 @@
+"""Where a query's records come from: which revisions, the working tree, deleted records.
+
+This module only lists record files (path, blob id, where seen) with cheap git plumbing
+(`ls-tree`, `diff --raw`, `log --raw`); reading and parsing them is `store`'s job. Paths that
+are not record paths (`experiments/YYYY-MM/<id>.yaml`) are never listed, so nothing from a
+hostile tree can steer a read outside the records folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from ledger import gitstore
+from ledger.core import record
+from ledger.core.workspace import Workspace
+from ledger.errors import LedgerError, UsageError
+
+WORKTREE = "worktree"
+
+
+@dataclass(frozen=True)
+class Source:
+    """One place records are read from. `time` orders versions: newer wins."""
+
+    label: str  # what messages name: a commit (or `<commit>^` for deleted records), or "worktree"
+    commit: str | None
+    time: int
+
+
+class Entry(NamedTuple):
+    """One record file in one source (a tuple: a scan makes one per record file)."""
+
+    path: str
+    blob: str
+    source: Source
+    data: bytes | None = None  # the content, for working-tree files
+    run_id: str = ""  # from the path; set by `entry()`
+
+    @property
+    def where(self) -> str:
+        """`<commit>:<path>` (what `git show` takes), or the path for a working-tree file."""
+        if self.source.commit is None:
+            return f"{self.path} (working tree)"
+        return f"{self.source.label}:{self.path}"
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which records a query reads (the CLI's --rev, --all, --include-deleted)."""
+
+    rev: str | None = None  # a revision, or a range `A..B`; None: HEAD
+    all_branches: bool = False  # every local and remote-tracking branch
+    worktree: bool = True  # uncommitted records in the working tree
+    include_deleted: bool = False  # records deleted in the history of the selected revisions
+
+    @property
+    def is_range(self) -> bool:
+        return self.rev is not None and ".." in self.rev
+
+
+def entry(path: str, blob: str, source: Source, data: bytes | None = None) -> Entry | None:
+    """An Entry for a record path; None for any other path."""
+    run_id = record.run_id_from_path(path)
+    return Entry(path, blob, source, data, run_id) if run_id else None
+
+
+def blob_id(data: bytes) -> str:
+    """git's id for a blob with this content (SHA-1 repositories)."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def _commit(ws: Workspace, rev: str) -> tuple[str, int]:
+    if not rev or rev.startswith("-") or any(c.isspace() or c == "\0" for c in rev):
+        raise UsageError(f"bad revision {rev!r}: give a branch, tag or commit")  # never a git option
+    out = gitstore.text(ws.root, "log", "-1", "--format=%H %ct", f"{rev}^{{commit}}", "--", check=False)
+    parts = out.split()
+    if len(parts) != 2 or len(parts[0]) < 40:
+        raise UsageError(f"unknown revision {rev!r}: give a branch, tag or commit (see `git log`)")
+    return parts[0], int(parts[1])
+
+
+def _tree_entries(ws: Workspace, source: Source) -> list[Entry]:
+    assert source.commit is not None
+    found = (entry(path, sha, source) for path, sha in gitstore.ls_tree(ws.root, source.commit, record.RECORDS_DIR))
+    return [e for e in found if e is not None]
+
+
+def branch_tips(ws: Workspace) -> list[Source]:
+    """Every local and remote-tracking branch tip, once per commit."""
+    out = gitstore.text(
+        ws.root, "for-each-ref", "--format=%(objectname) %(objecttype) %(committerdate:unix) %(refname:short)",
+        "refs/heads", "refs/remotes",
+    )  # fmt: skip
+    tips: dict[str, Source] = {}
+    for line in out.splitlines():
+        parts = line.split(" ", 3)
+        if len(parts) == 4 and parts[1] == "commit" and parts[0] not in tips:
+            tips[parts[0]] = Source(parts[0][:12], parts[0], int(parts[2] or 0))
+    return list(tips.values())
+
+
+def _range_entries(ws: Workspace, spec: str) -> list[Entry]:
+    """Records added or changed on B since it left A (`A..B`, like `git log A..B`)."""
+    start, _, end = spec.partition("..")
+    if not start or not end or end.startswith("."):
+        raise UsageError(f"bad range {spec!r}: write --rev A..B (e.g. main..feature)")
+    base_commit, _ = _commit(ws, start)
+    end_commit, end_time = _commit(ws, end)
+    base = gitstore.text(ws.root, "merge-base", base_commit, end_commit, check=False) or base_commit
+    source = Source(end_commit[:12], end_commit, end_time)
+    out = gitstore.text(
+        ws.root, "diff", "--raw", "--no-renames", "--no-abbrev", base, end_commit, "--",
+        record.RECORDS_DIR,
+    )  # fmt: skip
+    found = []
+    for line in out.splitlines():
+        meta, _, path = line.partition("\t")
+        fields = meta.split()
+        item = entry(path, fields[3], source) if len(fields) == 5 and fields[4] in ("A", "M") else None
+        if item is not None:
+            found.append(item)
+    return found
+
+
+def _deleted_entries(ws: Workspace, commits: list[str]) -> list[Entry]:
+    """The last version of every record file deleted in the history of `commits`."""
+    out = gitstore.text(
+        ws.root, "log", "--format=%x01%H %ct", "--raw", "--no-renames", "--no-abbrev",
+        "--diff-filter=D", *commits, "--", record.RECORDS_DIR,
+    )  # fmt: skip
+    found: list[Entry] = []
+    source: Source | None = None
+    for line in out.splitlines():
+        if line.startswith("\x01"):
+            sha, _, when = line[1:].partition(" ")
+            source = Source(f"{sha[:12]}^", sha, int(when or 0))
+        elif line.startswith(":") and source is not None:
+            meta, _, path = line.partition("\t")
+            fields = meta.split()
+            item = entry(path, fields[2], source) if len(fields) == 5 and fields[4] == "D" else None
+            if item is not None:
+                found.append(item)
+    return found
+
+
+def worktree_entries(ws: Workspace) -> list[Entry]:
+    """Record files that are new or changed in the working tree (not yet committed)."""
+    source = Source(WORKTREE, None, sys.maxsize)
+    found = []
+    for path in gitstore.untracked_and_modified(ws.root, record.RECORDS_DIR):
+        if not record.run_id_from_path(path):
+            continue
+        try:
+            data = ws.path(path).read_bytes()
+        except (OSError, LedgerError):
+            continue  # vanished meanwhile, or a symlink leading out: not a record
+        item = entry(path, blob_id(data), source, data)
+        if item is not None:
+            found.append(item)
+    return found
+
+
+def entries(ws: Workspace, selection: Selection) -> list[Entry]:
+    """Every record file the selection covers (several versions of a run are all listed)."""
+    if selection.is_range:
+        assert selection.rev is not None
+        return _range_entries(ws, selection.rev)
+    tips: list[Source] = []
+    if selection.all_branches:
+        tips = branch_tips(ws)
+    try:
+        sha, when = _commit(ws, selection.rev or "HEAD")
+    except UsageError:
+        if selection.rev is not None:
+            raise
+        sha, when = "", 0  # an unborn HEAD: no commits yet
+    if sha and all(t.commit != sha for t in tips):
+        tips.insert(0, Source(sha[:12], sha, when))
+    found: list[Entry] = []
+    for tip in tips:
+        found.extend(_tree_entries(ws, tip))
+    if selection.include_deleted and tips:
+        present = {e.run_id for e in found}
+        deleted = _deleted_entries(ws, [t.commit for t in tips if t.commit])
+        found.extend(e for e in deleted if e.run_id not in present)
+    if selection.worktree and selection.rev is None:
+        found.extend(worktree_entries(ws))
+    return found

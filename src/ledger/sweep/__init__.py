@@ -1,0 +1,1 @@
+"""`ledger sweep`: planning points, running them, and their worktrees."""

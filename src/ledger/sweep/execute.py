@@ -1,0 +1,294 @@
+"""`ledger sweep`: run a grid or random search, each point a real `ledger run` process.
+
+The plan (see `ledger.sweep.plan`) is expanded the same way on every machine, sharded,
+and every point that was already done (a finished run with the same command, params,
+code tree and data: `ledger.write.duplicates`) is skipped, so an interrupted sweep resumes by
+running only what is missing. `jobs` points run at once. Commands that read the params
+file themselves (`dvc repro`) run each point in its own temporary worktree
+(`ledger.sweep.worktree`) when several run at once, so no point sees another's params.
+
+The library never prints: progress goes to the `on_result` callback.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from ledger.core import record
+from ledger.core.workspace import Workspace
+from ledger.errors import LedgerError, RecordError, UsageError
+from ledger.read import records as store
+from ledger.sweep import plan as sweep_plan
+from ledger.sweep.plan import Point
+from ledger.sweep.worktree import Worktrees
+from ledger.write import duplicates
+from ledger.write.tracking import ENV_ROOT, ENV_RUN_DIR, ENV_RUN_ID
+
+POLL_S = 0.05
+TAIL_LINES = 12
+_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+@dataclass(frozen=True)
+class SweepOptions:
+    """What `ledger sweep` was asked to do."""
+
+    argv: list[str]
+    specs: list[str]
+    random_count: int | None = None
+    seed: int = 0
+    jobs: int = 1
+    shard: tuple[int, int] | None = None
+    name: str | None = None
+    description: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    force: bool = False
+    worktree: bool | None = None  # None: automatic (a `dvc` command with jobs > 1)
+    live_output: bool | None = None  # None: children write to the terminal when jobs == 1
+
+    @property
+    def isolate(self) -> bool:
+        if self.worktree is not None:
+            return self.worktree
+        return self.jobs > 1 and Path(self.argv[0]).name == "dvc"
+
+
+@dataclass
+class PointResult:
+    """How one point went: `skipped` (done before), or its run's status, or `refused` /
+    `missing` when its `ledger run` left no record."""
+
+    point: Point
+    state: str
+    run_id: str | None = None
+    record: dict[str, Any] | None = None
+    exit_code: int | None = None
+    log_tail: str = ""
+
+
+@dataclass
+class SweepReport:
+    sweep_id: str
+    planned: int  # points in the whole plan
+    selected: int  # points in this shard
+    results: list[PointResult] = field(default_factory=list)
+    interrupted: bool = False
+
+    def count(self, state: str) -> int:
+        return sum(1 for r in self.results if r.state == state)
+
+    @property
+    def ok(self) -> bool:
+        return not self.interrupted and all(r.state in ("skipped", "finished") for r in self.results)
+
+
+@dataclass
+class _Child:
+    point: Point
+    proc: subprocess.Popen[bytes]
+    directory: Path  # the checkout the run writes its record into
+    before: set[str]
+    log: Path | None
+    worktree: Path | None
+
+
+def check_options(opts: SweepOptions) -> None:
+    if not opts.argv:
+        raise UsageError("nothing to run: write `ledger sweep -p key=v1,v2 -- COMMAND [ARGS...]`")
+    if opts.jobs < 1:
+        raise UsageError("-j needs a positive number of parallel runs")
+
+
+def plan(ws: Workspace, opts: SweepOptions) -> tuple[str, list[Point], list[Point]]:
+    """(sweep id, the whole plan, this shard's points)."""
+    check_options(opts)
+    points = sweep_plan.plan(opts.specs, random_count=opts.random_count, seed=opts.seed)
+    selected = sweep_plan.shard(points, *opts.shard) if opts.shard else list(points)
+    sid = sweep_plan.sweep_id(opts.argv, opts.specs, opts.random_count, opts.seed)
+    return sid, points, selected
+
+
+def done_before(ws: Workspace, opts: SweepOptions, points: list[Point]) -> dict[int, dict[str, Any]]:
+    """Point index -> the finished record that already did it (none with --force)."""
+    if opts.force or not points:
+        return {}
+    loaded = store.load(ws)
+    code = duplicates.current_code(ws)
+    data = duplicates.current_data(ws)
+    found = {}
+    for point in points:
+        ident = duplicates.identity(ws, opts.argv, list(point.overrides), code=code, data=data)
+        # A sweep's own points are found by their code tree even when the code is
+        # uncommitted: the tree pins it down, and resuming must work either way.
+        earlier = duplicates.find(ident, loaded, clean_only=False)
+        if earlier is not None:
+            found[point.index] = earlier
+    return found
+
+
+def _record_files(directory: Path) -> set[str]:
+    base = directory / record.RECORDS_DIR
+    return {p.relative_to(directory).as_posix() for p in base.glob("[0-9]*-[0-9]*/*.yaml")}
+
+
+class _Runner:
+    def __init__(self, ws: Workspace, opts: SweepOptions, sid: str,
+                 on_result: Callable[[PointResult], None] | None):  # fmt: skip
+        self.ws = ws
+        self.opts = opts
+        self.sid = sid
+        self.on_result = on_result
+        self.live = opts.live_output if opts.live_output is not None else opts.jobs == 1
+        self.worktrees = Worktrees(ws) if opts.isolate else None
+        self.running: list[_Child] = []
+        self.stop_signal: int | None = None
+        self.logs = Path(tempfile.mkdtemp(prefix="ledger-sweep-logs-"))
+
+    # ------------------------------------------------------------------ one point
+
+    def command(self, point: Point) -> list[str]:
+        args = [sys.executable, "-m", "ledger", "run"]
+        if self.opts.name:
+            args += ["--name", f"{self.opts.name}-p{point.index}"]
+        if self.opts.description:
+            args += ["--desc", self.opts.description]
+        tags = {**self.opts.tags, "sweep": self.sid, "sweep_point": str(point.index)}
+        for key, value in sorted(tags.items()):
+            args += ["--tag", f"{key}={value}"]
+        for override in point.overrides:
+            args += ["-p", override]
+        if self.opts.force:
+            args.append("--force")
+        return [*args, "--", *self.opts.argv]
+
+    def launch(self, point: Point) -> _Child:
+        worktree = self.worktrees.create() if self.worktrees else None
+        directory = worktree or self.ws.root
+        cwd = directory / self.ws.cwd_relative() if worktree else Path.cwd()
+        env = {k: v for k, v in os.environ.items() if k not in (ENV_RUN_ID, ENV_RUN_DIR, ENV_ROOT)}
+        log = None if self.live else self.logs / f"point-{point.index}.log"
+        before = _record_files(directory)
+        out: Any = None
+        try:
+            if log is not None:
+                out = open(log, "wb")  # closed right after the child starts
+            proc = subprocess.Popen(
+                self.command(point), cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                stdout=out, stderr=subprocess.STDOUT if out else None,
+            )  # fmt: skip
+        except OSError as exc:
+            if worktree is not None and self.worktrees is not None:
+                self.worktrees.remove(worktree)
+            raise LedgerError(f"could not start a sweep point: {exc}") from None
+        finally:
+            if out is not None:
+                out.close()
+        return _Child(point, proc, directory, before, log, worktree)
+
+    def finish(self, child: _Child) -> PointResult:
+        result = PointResult(child.point, "missing", exit_code=child.proc.returncode)
+        if child.log is not None:
+            lines = child.log.read_text("utf-8", "replace").splitlines()
+            result.log_tail = "\n".join(lines[-TAIL_LINES:])
+        rec = self.find_record(child)
+        if rec is not None:
+            result.state, result.run_id, result.record = rec["status"], rec["id"], rec
+        elif "already done" in result.log_tail:
+            result.state = "refused"
+        if child.worktree is not None and self.worktrees is not None:
+            try:
+                if rec is not None:
+                    self.worktrees.harvest(child.worktree, rec["id"])
+            finally:
+                self.worktrees.remove(child.worktree)
+        return result
+
+    def find_record(self, child: _Child) -> dict[str, Any] | None:
+        for relpath in sorted(_record_files(child.directory) - child.before):
+            try:
+                rec = store.parse_record((child.directory / relpath).read_bytes(), relpath, relpath)
+            except (RecordError, OSError):
+                continue
+            tags = rec.get("tags") or {}
+            if tags.get("sweep") == self.sid and tags.get("sweep_point") == str(child.point.index):
+                return rec
+        return None
+
+    # ------------------------------------------------------------------ the loop
+
+    def on_signal(self, signum: int, frame: FrameType | None) -> None:
+        if self.stop_signal is None:
+            self.stop_signal = signum
+        for child in self.running:
+            if child.proc.poll() is None:
+                try:
+                    child.proc.send_signal(signal.SIGINT if signum == signal.SIGINT else signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+
+    def run(self, todo: list[Point], report: SweepReport) -> None:
+        pending = deque(todo)
+        handlers = {}
+        if threading.current_thread() is threading.main_thread():
+            handlers = {s: signal.signal(s, self.on_signal) for s in _SIGNALS}
+        try:
+            while (pending and self.stop_signal is None) or self.running:
+                while pending and self.stop_signal is None and len(self.running) < self.opts.jobs:
+                    self.running.append(self.launch(pending.popleft()))
+                time.sleep(POLL_S)
+                for child in [c for c in self.running if c.proc.poll() is not None]:
+                    self.running.remove(child)
+                    result = self.finish(child)
+                    report.results.append(result)
+                    if self.on_result:
+                        self.on_result(result)
+        finally:
+            for signum, handler in handlers.items():
+                signal.signal(signum, handler)
+            for child in self.running:  # only after an unexpected error: leave nothing behind
+                child.proc.kill()
+                child.proc.wait()
+            if self.worktrees is not None:
+                self.worktrees.close()
+            for log in self.logs.glob("*"):
+                log.unlink(missing_ok=True)
+            self.logs.rmdir()
+        report.interrupted = self.stop_signal is not None
+
+
+def run_sweep(
+    ws: Workspace,
+    opts: SweepOptions,
+    on_result: Callable[[PointResult], None] | None = None,
+) -> SweepReport:
+    """Expand, skip what was done, run the rest `opts.jobs` at a time; SIGINT/SIGTERM stop
+    launching, reach the running points (recorded as killed) and end the sweep early."""
+    sid, points, selected = plan(ws, opts)
+    report = SweepReport(sid, len(points), len(selected))
+    earlier = done_before(ws, opts, selected)
+    todo = []
+    for point in selected:
+        if point.index in earlier:
+            rec = earlier[point.index]
+            result = PointResult(point, "skipped", rec["id"], rec)
+            report.results.append(result)
+            if on_result:
+                on_result(result)
+        else:
+            todo.append(point)
+    if todo:
+        _Runner(ws, opts, sid, on_result).run(todo, report)
+    report.results.sort(key=lambda r: r.point.index)
+    return report

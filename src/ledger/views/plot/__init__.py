@@ -1,0 +1,1 @@
+"""`ledger plot`: charts from records and series (matplotlib only in `charts`)."""

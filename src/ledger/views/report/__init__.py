@@ -1,0 +1,1 @@
+"""`ledger report`: the client report as self-contained HTML or Markdown."""

@@ -1,0 +1,385 @@
+"""The report as one self-contained HTML file.
+
+Images are inline `data:` URIs, the CSS is inline, there is no script, and a Content
+Security Policy forbids every fetch, so the file opens offline and leaks nothing. Every
+piece of record text goes through `esc` (control characters replaced, then HTML-escaped).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from collections.abc import Sequence
+from typing import Any
+
+from ledger.views.report import text as t
+from ledger.views.report.build import Report, failure
+
+CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+
+CSS = """
+:root { --ink: #1d2330; --muted: #5b6475; --line: #d9dde5; --good: #1b7837; --bad: #b2182b; --accent: #2c5aa0; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 15px/1.5 -apple-system, "Segoe UI", "Helvetica Neue", Arial, sans-serif;
+       color: var(--ink); background: #fff; }
+main { max-width: 1100px; margin: 0 auto; padding: 32px 28px 64px; }
+h1 { font-size: 28px; margin: 0 0 4px; }
+h2 { font-size: 20px; margin: 36px 0 10px; padding-bottom: 4px; border-bottom: 2px solid var(--line); }
+h3 { font-size: 16px; margin: 18px 0 6px; }
+.meta, .muted { color: var(--muted); font-size: 13px; }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(190px, 1fr)); gap: 12px; margin: 16px 0; }
+.card { border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px; }
+.card .k { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
+.card .v { font-size: 20px; font-weight: 600; overflow-wrap: anywhere; }
+table { border-collapse: collapse; width: 100%; margin: 8px 0 16px; font-size: 13px; }
+th, td { border-bottom: 1px solid var(--line); padding: 5px 8px; text-align: left; vertical-align: top;
+         overflow-wrap: anywhere; }
+th { background: #f3f5f8; font-weight: 600; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+tr.baseline td { background: #fff8e6; }
+tr.failed td, tr.killed td, tr.crashed td { background: #fdf1f1; }
+.better { color: var(--good); font-weight: 600; } .worse { color: var(--bad); font-weight: 600; }
+.status { font-size: 12px; padding: 1px 6px; border-radius: 10px; background: #eef1f6; white-space: nowrap; }
+.status.finished { background: #e4f3e8; } .status.failed, .status.crashed, .status.killed { background: #f9dede; }
+.decision { border: 2px solid var(--good); border-radius: 10px; padding: 14px 18px; background: #f6fbf7; }
+blockquote { margin: 8px 0; padding: 4px 14px; border-left: 4px solid var(--accent); background: #f6f8fc; }
+figure { margin: 12px 0 20px; }
+figure img { max-width: 100%; height: auto; border: 1px solid var(--line); border-radius: 6px; }
+figcaption { color: var(--muted); font-size: 13px; }
+.story li { margin-bottom: 10px; } .story p { margin: 2px 0; }
+code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; }
+@media print {
+  body { font-size: 11pt; } main { max-width: none; padding: 0; }
+  h2 { break-after: avoid; } figure, tr, .card, .decision { break-inside: avoid; }
+  * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+}
+"""
+
+
+def esc(value: Any) -> str:
+    return html.escape(t.clean(value), quote=True)
+
+
+def render(report: Report) -> str:
+    """The whole report as one HTML document."""
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
+        '<meta name="referrer" content="no-referrer">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{esc(report.title)}</title><style>{CSS}</style></head><body><main>",
+        _header(report),
+        _summary(report),
+        _decision(report),
+        _progress(report),
+        _narrative(report),
+        _runs(report),
+        _history(report),
+        _provenance(report),
+        _compute(report),
+        '<footer class="muted"><p>Made by ledger from the records in this repository.</p></footer>',
+        "</main></body></html>",
+    ]
+    return "\n".join(p for p in parts if p) + "\n"
+
+
+def _table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    numeric: Sequence[int] = (),
+    row_classes: Sequence[str] | None = None,
+) -> str:
+    """A table whose cells are already-escaped HTML."""
+    head = "".join(f'<th class="num">{h}</th>' if i in numeric else f"<th>{h}</th>" for i, h in enumerate(headers))
+    body = []
+    for r, row in enumerate(rows):
+        cls = f' class="{row_classes[r]}"' if row_classes else ""
+        cells = "".join(f'<td class="num">{c}</td>' if i in numeric else f"<td>{c}</td>" for i, c in enumerate(row))
+        body.append(f"<tr{cls}>{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _status(rec: dict[str, Any]) -> str:
+    status = esc(rec.get("status"))
+    return f'<span class="status {status}">{status}</span>'
+
+
+def _run_name(rec: dict[str, Any] | None) -> str:
+    if rec is None:
+        return "—"
+    return f"{esc(rec.get('name') or rec.get('id'))}<br><code>{esc(rec.get('id'))}</code>"
+
+
+def _image(report: Report, name: str) -> str:
+    for image in report.images:
+        if image.name == name:
+            data = base64.b64encode(image.png).decode("ascii")
+            return (
+                f'<figure><img src="data:image/png;base64,{data}" alt="{esc(image.title)}">'
+                f"<figcaption>{esc(image.title)}</figcaption></figure>"
+            )
+    return ""
+
+
+def _card(key: str, value: str, extra: str = "") -> str:
+    return f'<div class="card"><div class="k">{key}</div><div class="v">{value}</div>{extra}</div>'
+
+
+def _header(report: Report) -> str:
+    where = f" from commit <code>{esc(t.short(report.commit))}</code>" if report.commit else ""
+    branch = f" on branch {esc(report.branch)}" if report.branch else ""
+    return (
+        f'<header><h1>{esc(report.title)}</h1><p class="meta">Generated {esc(t.when(report.generated_at))}'
+        f"{where}{branch}.</p></header>"
+    )
+
+
+def _summary(report: Report) -> str:
+    m = report.metric
+    cards = [
+        _card(
+            "runs",
+            str(len(report.runs)),
+            f'<div class="muted">{esc(", ".join(f"{n} {s}" for s, n in report.counts.items()))}</div>',
+        )
+    ]
+    if m:
+        best = report.best
+        cards.append(_card(f"primary metric ({'higher' if report.direction == 'max' else 'lower'} is better)", esc(m)))
+        if best:
+            cards.append(
+                _card(
+                    f"best {esc(m)}",
+                    esc(t.number((best.get("metrics") or {}).get(m))),
+                    f'<div class="muted">{esc(best.get("name"))}</div>',
+                )
+            )
+        if report.baseline:
+            base = (report.baseline.get("metrics") or {}).get(m)
+            cards.append(
+                _card(
+                    f"baseline {esc(m)}",
+                    esc(t.number(base)),
+                    f'<div class="muted">{esc(report.baseline.get("name"))}</div>',
+                )
+            )
+            if best and isinstance(base, (int, float)):
+                delta = (best.get("metrics") or {}).get(m, 0) - base
+                cls = t.delta_class(delta, report.direction)
+                cards.append(_card("best vs baseline", f'<span class="{cls}">{esc(t.number(delta, True))}</span>'))
+    cards.append(_card("compute time", esc(t.duration(report.compute["wall_s"]))))
+    cards.append(_card("cost", esc(t.costs(report.compute["cost"]))))
+    secondary = (
+        f'<p class="muted">Secondary metrics: {esc(", ".join(report.secondary))}</p>' if report.secondary else ""
+    )
+    return f'<section id="summary"><h2>Summary</h2><div class="cards">{"".join(cards)}</div>{secondary}</section>'
+
+
+def _decision(report: Report) -> str:
+    d = report.decision
+    if d is None:
+        return (
+            '<section id="decision"><h2>Selected model</h2><p class="muted">No model has been selected yet '
+            "(<code>ledger select ID --rationale TEXT</code>).</p></section>"
+        )
+    stage = f" · stage <strong>{esc(d['stage'])}</strong>" if d.get("stage") else ""
+    who = d["selected_by"].get("name") or d["selected_by"].get("email") or "unknown"
+    rationale = "".join(f"<p>{esc(p).replace(chr(10), '<br>')}</p>" for p in t.paragraphs(d["rationale"]))
+    rows = []
+    for row in report.comparison:
+        cells = [esc(row["metric"]), esc(t.number(row["selected"]))]
+        for key in ("baseline", "previous_best"):
+            delta = row[f"{key}_delta"]
+            cells += [
+                esc(t.number(row[key])),
+                f'<span class="{t.delta_class(delta, row["direction"])}">{esc(t.number(delta, True))}</span>',
+            ]
+        rows.append(cells)
+    base, prev = report.baseline, report.previous_best
+    headers = [
+        "metric",
+        "selected",
+        f'baseline<br><span class="muted">{esc(base.get("name")) if base else "—"}</span>',
+        "Δ vs baseline",
+        f'previous best<br><span class="muted">{esc(prev.get("name")) if prev else "—"}</span>',
+        "Δ vs previous best",
+    ]
+    beaten = len(d.get("alternatives") or [])
+    total = d.get("alternatives_total", beaten)
+    return (
+        f'<section id="decision"><h2>Selected model</h2><div class="decision">'
+        f"<h3>{esc(d['model'])} {esc(d['version'])}{stage}</h3>"
+        f"<p>Run {_run_name({'name': d['run']['name'], 'id': d['run']['id']})}</p>"
+        f'<p class="muted">Selected by {esc(who)} on {esc(t.when(d["selected_at"]))}; '
+        f"code <code>{esc(t.short(d['run'].get('commit')))}</code>; git tags "
+        f"{esc(', '.join(d.get('tags') or []))}. It beat {total} other finished run(s) on the deciding metric.</p>"
+        f"<blockquote>{rationale}</blockquote>"
+        f"{_table(headers, rows, numeric=(1, 2, 3, 4, 5))}</div></section>"
+    )
+
+
+def _progress(report: Report) -> str:
+    if not report.metric:
+        return ""
+    m = report.metric
+    rows, classes = [], []
+    for i, r in enumerate(report.leaderboard, 1):
+        metrics = r.get("metrics") or {}
+        rows.append(
+            [
+                str(i),
+                _run_name(r),
+                esc(t.number(metrics.get(m))),
+                *(esc(t.number(metrics.get(s))) for s in report.secondary),
+                esc(t.when(r.get("started_at"))),
+            ]
+        )
+        classes.append("baseline" if report.baseline and r["id"] == report.baseline["id"] else "")
+    headers = ["rank", "run", esc(m), *(esc(s) for s in report.secondary), "started"]
+    numeric = tuple(range(2, 3 + len(report.secondary)))
+    body = (
+        _table(headers, rows, numeric=(0, *numeric), row_classes=classes)
+        if rows
+        else "<p>No finished run has this metric yet.</p>"
+    )
+    focus = "selected" if report.decision else "best"
+    extra = "".join(
+        _image(report, name) for name in ("curves", "confusion-matrix", "roc-curve", "feature-importance", "residuals")
+    )
+    return (
+        f'<section id="progress"><h2>Progress and leaderboard</h2>{_image(report, "progress")}'
+        f"<h3>Leaderboard</h3>{body}{_image(report, 'leaderboard')}"
+        f"{f'<h3>The {focus} run in detail</h3>' + extra if extra else ''}</section>"
+    )
+
+
+def _narrative(report: Report) -> str:
+    items = []
+    for r in report.runs:
+        text = [*t.paragraphs(r.get("description")), *t.paragraphs(r.get("notes"))]
+        if not text:
+            continue
+        paras = "".join(f"<p>{esc(p).replace(chr(10), '<br>')}</p>" for p in text)
+        items.append(
+            f"<li><strong>{esc(r.get('name'))}</strong> {_status(r)} "
+            f'<span class="muted">{esc(t.when(r.get("started_at")))}</span>{paras}</li>'
+        )
+    body = (
+        f'<ol class="story">{"".join(items)}</ol>'
+        if items
+        else '<p class="muted">No run has a description or notes.</p>'
+    )
+    return f'<section id="narrative"><h2>What was tried, in order</h2>{body}</section>'
+
+
+def _runs(report: Report) -> str:
+    cols = [m for m in [report.metric, *report.secondary[:3]] if m]
+    rows, classes = [], []
+    for r in report.runs:
+        metrics = r.get("metrics") or {}
+        rows.append(
+            [
+                _run_name(r),
+                _status(r),
+                esc(t.when(r.get("started_at"))),
+                esc(t.duration(r.get("duration_s"))),
+                *(esc(t.number(metrics.get(c))) for c in cols),
+                esc(failure(r)),
+            ]
+        )
+        classes.append(esc(r.get("status")))
+    headers = ["run", "status", "started", "duration", *(esc(c) for c in cols), "why it did not finish"]
+    table = _table(headers, rows, numeric=tuple(range(3, 4 + len(cols))), row_classes=classes)
+    return f'<section id="runs"><h2>Every run ({len(report.runs)})</h2>{table}</section>'
+
+
+def _history(report: Report) -> str:
+    if not report.decisions:
+        return ""
+    rows = [
+        [
+            esc(d["model"]),
+            esc(d["version"]),
+            esc(d.get("stage") or "—"),
+            esc(d["run"]["name"]),
+            esc(t.number((d.get("metric") or {}).get("value"))),
+            esc(t.when(d["selected_at"])),
+            esc(d["selected_by"].get("name") or "—"),
+            esc(t.first_line(d["rationale"])),
+        ]
+        for d in report.decisions
+    ]
+    headers = ["model", "version", "stage", "run", "value", "selected", "by", "rationale"]
+    return f'<section id="decisions"><h2>Decision history</h2>{_table(headers, rows, numeric=(4,))}</section>'
+
+
+def _provenance(report: Report) -> str:
+    data = [
+        [
+            esc(d["path"]),
+            f"<code>{esc(t.short(d['hash'], 12))}</code>",
+            esc(t.number(d.get("size"))),
+            esc(d.get("source") or "—"),
+            str(d["runs"]),
+        ]
+        for d in report.data_versions
+    ]
+    code = [
+        [
+            f"<code>{esc(t.short(c['commit']))}</code>",
+            esc(c.get("branch") or "—"),
+            str(c["runs"]),
+            str(c["dirty_runs"]),
+            esc(t.when(c.get("first"))),
+        ]
+        for c in report.commits
+    ]
+    envs = [
+        [
+            f"<code>{esc(t.short(e.get('env'), 12))}</code>",
+            esc(f"{e.get('implementation') or ''} {e.get('python') or ''}".strip() or "—"),
+            esc(e.get("platform") or "—"),
+            esc(e.get("cpu") or "—"),
+            esc(e.get("gpus") or "—"),
+            str(e["runs"]),
+        ]
+        for e in report.environments
+    ]
+    return (
+        '<section id="provenance"><h2>Data, code and environment</h2>'
+        "<h3>Data versions</h3>"
+        + (
+            _table(["path", "hash", "size (bytes)", "source", "runs"], data, numeric=(2, 4))
+            if data
+            else '<p class="muted">No data versions recorded.</p>'
+        )
+        + "<h3>Code commits</h3>"
+        + (
+            _table(["commit", "branch", "runs", "with local changes", "first run"], code, numeric=(2, 3))
+            if code
+            else '<p class="muted">No commits recorded.</p>'
+        )
+        + "<h3>Environments</h3>"
+        + (
+            _table(["environment", "python", "platform", "cpu", "gpus", "runs"], envs, numeric=(5,))
+            if envs
+            else '<p class="muted">No environment recorded.</p>'
+        )
+        + "</section>"
+    )
+
+
+def _compute(report: Report) -> str:
+    c = report.compute
+    rows = [
+        [
+            str(c["runs"]),
+            esc(t.duration(c["wall_s"])),
+            esc(t.duration(c["cpu_s"])),
+            esc(t.duration(c["gpu_s"])),
+            esc(t.costs(c["cost"])),
+        ]
+    ]
+    table = _table(["runs", "wall time", "CPU time", "GPU time", "cost"], rows, numeric=(0, 1, 2, 3, 4))
+    return f'<section id="compute"><h2>Compute and cost</h2>{table}</section>'

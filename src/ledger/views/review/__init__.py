@@ -1,0 +1,1 @@
+"""`ledger diff`: the pull-request review of the runs a branch adds."""

@@ -1,0 +1,1 @@
+"""The write path: a run's lifecycle, context capture, journals, outcomes and crash reaping."""

@@ -1,0 +1,54 @@
+"""What `ledger status` reports: running, crashed, uncommitted and unpushed runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ledger import gitstore
+from ledger.core.record import FINAL_STATUSES, RECORDS_DIR
+from ledger.core.workspace import Workspace
+from ledger.read import records as store
+from ledger.write import liveness
+from ledger.write.finalize import Committed, commit_record
+
+
+@dataclass
+class Status:
+    running: list[dict[str, Any]] = field(default_factory=list)
+    crashed: list[dict[str, Any]] = field(default_factory=list)
+    uncommitted: list[dict[str, Any]] = field(default_factory=list)
+    unpushed: list[str] = field(default_factory=list)
+    upstream: str | None = None
+    pending_reason: str | None = None
+
+
+def unpushed_runs(ws: Workspace) -> tuple[str | None, list[str]]:
+    upstream = gitstore.text(ws.root, "rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{u}", check=False)
+    if not upstream or upstream.startswith("fatal"):
+        return None, []
+    out = gitstore.text(
+        ws.root, "log", "--format=%(trailers:key=Ledger-Run,valueonly,separator=%x2C)",
+        f"{upstream}..HEAD", "--", RECORDS_DIR, check=False,
+    )  # fmt: skip
+    ids = [i.strip() for line in out.splitlines() for i in line.split(",") if i.strip()]
+    return upstream, sorted(set(ids))
+
+
+def uncommitted(ws: Workspace) -> list[dict[str, Any]]:
+    return [item.record for item in store.from_worktree(ws) if item.record["status"] in FINAL_STATUSES]
+
+
+def workspace_status(ws: Workspace) -> Status:
+    crashed = [rec for rec, _ in liveness.reap(ws)]
+    result = Status(crashed=crashed)
+    result.running = [rec for _, rec in liveness.running_records(ws)]
+    result.uncommitted = uncommitted(ws)
+    result.upstream, result.unpushed = unpushed_runs(ws)
+    result.pending_reason = gitstore.head_state(ws.root).pending_reason
+    return result
+
+
+def commit_pending(ws: Workspace) -> list[tuple[dict[str, Any], Committed]]:
+    """Commit every finished record still waiting in the working tree, one commit each."""
+    return [(rec, commit_record(ws, rec)) for rec in uncommitted(ws)]

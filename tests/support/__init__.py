@@ -1,0 +1,1 @@
+"""Helpers shared by the tests (builders of projects, records and MLflow stores)."""
