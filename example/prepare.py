@@ -21,9 +21,7 @@ def main() -> None:
     x, y = table[:, keep], table[:, -1].astype(int)
     columns = ",".join([*(names[i] for i in keep), "malignant"])
     holdout = p["val_size"] + p["test_size"]
-    x_train, x_rest, y_train, y_rest = train_test_split(
-        x, y, test_size=holdout, stratify=y, random_state=p["seed"]
-    )
+    x_train, x_rest, y_train, y_rest = train_test_split(x, y, test_size=holdout, stratify=y, random_state=p["seed"])
     x_val, x_test, y_val, y_test = train_test_split(
         x_rest, y_rest, test_size=p["test_size"] / holdout, stratify=y_rest, random_state=p["seed"]
     )

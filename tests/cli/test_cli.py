@@ -167,3 +167,19 @@ def test_the_readme_quickstart_has_the_two_commands_ci_and_the_example_use() -> 
     assert commands == ["bash example/quickstart.sh", "bash scripts/test.sh"]
     assert (ROOT / "example/quickstart.sh").is_file() and (ROOT / "scripts/test.sh").is_file()
     assert "bash scripts/test.sh" in (ROOT / ".ci/run").read_text(encoding="utf-8")
+
+
+def test_a_bug_exits_3_in_one_line_apart_from_a_refusal(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pre-commit's convention: 1 is ledger refusing with advice, 3 is ledger's own bug."""
+    import ledger.cli.commands.ls as ls_command
+
+    def broken(args: argparse.Namespace) -> int:
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(ls_command, "run", broken)
+    assert main(["ls"]) == 3
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["ledger: internal error: ZeroDivisionError: a bug (rerun with --traceback and report it)"]
+    assert main(["show", "no-such-run"]) == 1

@@ -103,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.traceback:
             traceback.print_exc()
         output.err(f"ledger: internal error: {type(exc).__name__}: {exc} (rerun with --traceback and report it)")
-        return 1
+        return 3
     finally:
         warnings.showwarning = previous
 
