@@ -86,7 +86,7 @@ def _secrets(rec: Any) -> list[tuple[str, str]]:
         by_key = parts[:1] in (("params",), ("tags",)) and key is not None
         if isinstance(value, str) and redact.redact_text(value) != value:
             found.append((_pointer(parts), "contains a credential: redact it (and revoke it)"))
-        elif by_key and redact.is_secret_key(str(key)) and value not in (None, "", True, False, redact.REDACTED):
+        elif by_key and redact.redact(value, str(key)) != value:
             found.append((_pointer(parts), f"{key!r} holds a secret value: use <redacted>"))
     return found
 

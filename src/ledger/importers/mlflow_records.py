@@ -21,7 +21,7 @@ from typing import Any
 
 from ledger import gitstore
 from ledger.core import record
-from ledger.core.redact import scrub_paths, strip_url_credentials
+from ledger.core.redact import redactor, scrub_paths, strip_url_credentials
 from ledger.core.workspace import Workspace
 from ledger.errors import CommitError, LedgerError, LedgerWarning
 from ledger.importers.mlflow_store import MlflowRun, Store, locate, read_runs
@@ -51,13 +51,15 @@ class Summary:
     pending: str | None = None
 
 
-def ledger_id(run: MlflowRun) -> str:
-    """Deterministic: the same MLflow run always gets the same record id."""
+def ledger_id(run: MlflowRun, secrets: tuple[str, ...] = ()) -> str:
+    """Deterministic: the same MLflow run always gets the same record id (never with a
+    secret from the run's name in it)."""
     moment = _moment(run.start_ms) or _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
     stamp = moment.strftime("%Y%m%d-%H%M%S")
     uuid = run.run_uuid.lower().replace("-", "")
     suffix = uuid[:16] if _HEX.match(uuid) else hashlib.sha256(uuid.encode()).hexdigest()[:16]
-    return f"{stamp}-{record.slugify(run.name or 'mlflow-run')}-{suffix}"
+    name = redactor(secrets).text(run.name or "mlflow-run")
+    return f"{stamp}-{record.slugify(name)}-{suffix}"
 
 
 def _moment(ms: int | None) -> _dt.datetime | None:
@@ -153,7 +155,7 @@ def import_mlflow(ws: Workspace, path_or_uri: str, cwd: Path, progress: Progress
     source: Store = locate(path_or_uri, cwd)
     runs = read_runs(source)
     summary = Summary(source.label)
-    ids = {run.run_uuid: ledger_id(run) for run in runs}
+    ids = {run.run_uuid: ledger_id(run, ws.config.secrets) for run in runs}
     existing = {item.record["id"] for item in store.load(ws)}
     files: dict[str, bytes] = {}
     for done, run in enumerate(runs, 1):

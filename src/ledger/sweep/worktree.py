@@ -39,7 +39,10 @@ class Worktrees:
             raise LedgerError("the repository has no commit yet: commit your code, then sweep")
         self.branch = state.branch if not state.pending_reason else None
         self.commit = state.commit
-        self.patch = capture_code(ws.root, ws.config.source_extensions).patch
+        code = capture_code(ws.root, ws.config.source_extensions, ws.config.secrets)
+        self.patch = code.patch
+        # Files holding a secret are in the patch redacted; the points need them as they are.
+        self.raw_files = code.redacted
         self.dvc_cache = _dvc_cache_dir(ws.root) if (ws.root / ".dvc").is_dir() else None
         self._temp: dict[Path, Path] = {}
 
@@ -55,6 +58,9 @@ class Worktrees:
         self._temp[path] = temp
         if self.patch:
             gitstore.apply_patch(path, self.patch)
+        for relpath in self.raw_files:
+            if (self.ws.root / relpath).is_file():
+                shutil.copy2(self.ws.root / relpath, path / relpath)
         if self.dvc_cache:
             _dvc_setup(self.ws.root, path, self.dvc_cache)
         return path

@@ -17,6 +17,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from ledger.core.redact import REDACTED, redactor
 from ledger.core.workspace import Workspace
 from ledger.errors import LedgerError
 
@@ -47,6 +48,8 @@ def store_artifact(
     name = name or source.name
     if "/" in name or name in ("", ".", "..") or name.startswith("."):
         raise LedgerError(f"artifact name {name!r} must be a plain file name")
+    # A secret in a file name would reach the record and git's trees: store it without.
+    name = redactor(ws.config.secrets).text(name).replace(REDACTED, "redacted")
     if size <= GIT_MAX_BYTES:
         target = ws.path(f"{sidecar}/artifacts/{name}")
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -35,9 +35,10 @@ def effective_params(ws: Workspace, overrides: list[str], extra: dict[str, Any] 
 def command_field(ws: Workspace, argv: list[str] | None, overrides: list[str]) -> dict[str, Any]:
     if argv is None:
         argv = [os.path.basename(sys.executable), *sys.argv] if sys.argv and sys.argv[0] else []
-    field: dict[str, Any] = {"argv": scrub_all(argv, ws.root), "cwd": ws.cwd_relative()}
+    secrets = ws.config.secrets
+    field: dict[str, Any] = {"argv": scrub_all(argv, ws.root, secrets), "cwd": ws.cwd_relative()}
     if overrides:
-        field["overrides"] = scrub_all(overrides, ws.root)
+        field["overrides"] = scrub_all(overrides, ws.root, secrets)
     return field
 
 
@@ -59,8 +60,8 @@ def capture_context(
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """(context fields of the record, environment document to store). Never raises for
     a failing provider: that context is left empty with a warning."""
-    code = _code(ws.root, ws.config.source_extensions)
-    env_field, env_document = _env(ws.config.env_allowlist)
+    code = _code(ws.root, ws.config.source_extensions, ws.config.secrets)
+    env_field, env_document = _env(ws.config.env_allowlist, ws.config.secrets)
     code_field = None
     if code is not None:
         code_field = {

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ledger import gitstore
-from ledger.core.redact import redact, scrub_all
+from ledger.core.redact import redact_file, redactor, scrub_all
 from ledger.core.workspace import Workspace
 from ledger.dvc import overrides as dvcoverrides
 from ledger.dvc import pipeline as dvcpipeline
@@ -63,7 +63,7 @@ def input_data(entries: Iterable[Any]) -> frozenset[tuple[str, str]]:
 
 def current_code(ws: Workspace) -> tuple[str | None, bool]:
     """(code tree, dirty) of the workspace as it is now."""
-    code = capture_code(ws.root, ws.config.source_extensions)
+    code = capture_code(ws.root, ws.config.source_extensions, ws.config.secrets)
     return code.tree, code.dirty
 
 
@@ -86,8 +86,8 @@ def identity(
     if tree is not None and overrides:
         tree = _tree_with_written_params(ws, tree, overrides)
     return Identity(
-        command=scrub_all(argv, ws.root),
-        params=redact(effective_params(ws, overrides)),
+        command=scrub_all(argv, ws.root, ws.config.secrets),
+        params=redactor(ws.config.secrets).value(effective_params(ws, overrides)),
         tree=tree,
         dirty=dirty,
         data=data if data is not None else current_data(ws),
@@ -111,6 +111,7 @@ def _tree_with_written_params(ws: Workspace, tree: str, overrides: list[str]) ->
         # matches and the run goes ahead (never a wrong refusal).
         return tree
     prefix = pipeline.root.relative_to(ws.root).as_posix() if pipeline.root != ws.root else ""
+    written = redact_file(relpath, written, ws.config.secrets)  # as capture_code stages it
     return gitstore.tree_with(ws.root, tree, {posixpath.join(prefix, relpath): written})
 
 
@@ -186,7 +187,7 @@ def describe(rec: dict[str, Any], metric: str | None) -> str:
 
 def refuse_duplicate(ws: Workspace, argv: list[str], overrides: list[str], loaded: Iterable[Loaded]) -> None:
     """Raise DuplicateRun when the run `ledger run` is about to start was done already."""
-    command = scrub_all(argv, ws.root)
+    command = scrub_all(argv, ws.root, ws.config.secrets)
     candidates = [
         item for item in loaded
         if item.record.get("status") == "finished"

@@ -11,7 +11,7 @@ from ledger import gitstore
 from ledger.core import record, yamlio
 from ledger.core.config import Config
 from ledger.core.fields import deep_merge
-from ledger.core.redact import redact, redact_text, scrub_paths
+from ledger.core.redact import Redactor, redactor, scrub_paths, strip_url_credentials
 from ledger.core.workspace import Workspace
 from ledger.errors import CommitError, LedgerWarning
 from ledger.read import fastschema
@@ -59,10 +59,11 @@ def build(
 ) -> dict[str, Any]:
     """The final record: context + journal + outcome, redacted, in canonical order."""
     config = ws.config
+    hide = redactor(config.secrets)
     rec = dict(context)
     rec.update(fold.record_fields)
-    rec["params"] = redact(deep_merge(rec.get("params") or {}, fold.params))
-    rec["tags"] = redact({**(rec.get("tags") or {}), **fold.tags})
+    rec["params"] = hide.value(deep_merge(rec.get("params") or {}, fold.params))
+    rec["tags"] = hide.value({**(rec.get("tags") or {}), **fold.tags})
     rec["status"] = status
     rec["ended_at"] = ended_at
     rec["duration_s"] = round(duration_s, 3) if duration_s is not None else None
@@ -73,11 +74,8 @@ def build(
     rec["datasets"] = {**(rec.get("datasets") or {}), **fold.datasets}
     if fold.notes:
         rec["notes"] = "\n\n".join(filter(None, [rec.get("notes"), *fold.notes]))
-    if rec.get("notes"):
-        rec["notes"] = scrub_paths(redact_text(rec["notes"]), ws.root)
-    if rec.get("description"):
-        rec["description"] = redact_text(rec["description"])
-    rec["error"] = _error_field(ws, error, fold.error)
+    _redact_fields(ws, rec, hide)
+    rec["error"] = _error_field(ws, error, fold.error, hide)
     rec["resources"] = resources
     gpus = len(((rec.get("hardware") or {}).get("gpus")) or [])
     rec["cost"] = cost_field(config, duration_s, gpus, fold.costs)
@@ -85,7 +83,36 @@ def build(
     return record.canonical(rec)
 
 
-def _error_field(ws: Workspace, outcome: dict[str, Any] | None, logged: dict[str, Any] | None) -> dict[str, Any] | None:
+def _redact_fields(ws: Workspace, rec: dict[str, Any], hide: Redactor) -> None:
+    """Every free-text and named field of a record, redacted (params and tags are done by
+    the caller): nothing a user typed reaches the record with a secret in it."""
+    if isinstance(rec.get("name"), str):
+        rec["name"] = hide.text(rec["name"])
+    if rec.get("notes"):
+        rec["notes"] = scrub_paths(hide.text(rec["notes"]), ws.root)
+    if rec.get("description"):
+        rec["description"] = hide.text(rec["description"])
+    command = rec.get("command")
+    if isinstance(command, dict):
+        command = rec["command"] = dict(command)
+        for key in ("argv", "overrides"):
+            if isinstance(command.get(key), list):
+                command[key] = hide.argv(str(a) for a in command[key])
+    env = rec.get("env")
+    if isinstance(env, dict) and isinstance(env.get("variables"), dict):
+        rec["env"] = {**env, "variables": hide.value(env["variables"])}
+    code = rec.get("code")
+    if isinstance(code, dict) and isinstance(code.get("remote"), str):
+        rec["code"] = {**code, "remote": strip_url_credentials(code["remote"], ws.config.secrets)}
+    if rec.get("datasets"):
+        rec["datasets"] = hide.value(rec["datasets"])
+    rec["artifacts"] = [{**a, "name": hide.text(a["name"])} if isinstance(a.get("name"), str) else a
+                        for a in rec.get("artifacts") or []]  # fmt: skip
+
+
+def _error_field(
+    ws: Workspace, outcome: dict[str, Any] | None, logged: dict[str, Any] | None, hide: Redactor
+) -> dict[str, Any] | None:
     if not outcome and not logged:
         return None
     # What the code itself reported (exception type, traceback) beats a bare exit status;
@@ -96,7 +123,7 @@ def _error_field(ws: Workspace, outcome: dict[str, Any] | None, logged: dict[str
             merged[key] = outcome[key]
     for key in ("message", "traceback"):
         if isinstance(merged.get(key), str):
-            merged[key] = scrub_paths(redact_text(merged[key]), ws.root)
+            merged[key] = scrub_paths(hide.text(merged[key]), ws.root)
     order = ("type", "message", "traceback", "exit_code", "signal")
     return {k: merged.get(k) for k in order if merged.get(k) is not None}
 

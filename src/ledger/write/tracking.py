@@ -24,6 +24,7 @@ from typing import Any
 
 from ledger.core import naming, record, yamlio
 from ledger.core.fields import deep_merge
+from ledger.core.redact import redactor
 from ledger.core.workspace import Workspace
 from ledger.errors import LedgerError
 from ledger.write import journal
@@ -104,6 +105,12 @@ class Run:
         if not name and ws.config.naming:
             name = naming.render(ws.config.naming, params=effective, tags=tags or {}, when=started)
         name = name or naming.default_name(argv if argv is not None else sys.argv[:1])
+        # What the user typed never carries a secret into the id, the commit or the files
+        # written while the run is alive; only the params stay whole, for the child.
+        hide = redactor(ws.config.secrets)
+        name = hide.text(name)
+        description = hide.text(description) if description else description
+        tags = hide.value({str(k): str(v) for k, v in (tags or {}).items()})
         run_id = record.new_id(name, started)
         sidecar = record.sidecar_dir(run_id)
         ws.path(sidecar).mkdir(parents=True, exist_ok=True)
@@ -269,7 +276,8 @@ class Run:
         with self._lock:
             self._fold.update(self._dir)
             snapshot = dict(self._context)
-            snapshot["params"] = deep_merge(snapshot.get("params") or {}, self._fold.params)
+            params = deep_merge(snapshot.get("params") or {}, self._fold.params)
+            snapshot["params"] = redactor(self.ws.config.secrets).value(params)
             snapshot["metrics"] = self._fold.metrics()
             snapshot["process"] = {
                 "pid": os.getpid(),

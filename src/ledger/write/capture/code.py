@@ -5,6 +5,10 @@ untracked source files (by extension, up to 1 MiB each). It is built in a privat
 the user's index is never touched, and the same private index gives `tree`: the git tree
 id of the code as it ran, with ledger's own files left out. Two runs on the same code have
 the same `tree` even when ledger's record commits lie between them.
+
+A changed or untracked file holding a secret (an API key in a `.env`, a password in a
+config file) goes into that index redacted: its raw content is never written to git's
+object database, so neither the patch nor any loose object carries the secret.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from pathlib import Path
 
 from ledger import gitstore
 from ledger.core.record import RECORDS_DIR
-from ledger.core.redact import strip_url_credentials
+from ledger.core.redact import redact_file, strip_url_credentials
 
 SOURCE_EXTENSIONS = frozenset(
     ".py .pyx .pxd .pyi .ipynb .r .R .jl .sh .bash .sql .scala .java .kt .c .cc .cpp .h .hpp "
@@ -35,6 +39,7 @@ class CodeState:
     patch: bytes
     tree: str | None
     remote: str | None
+    redacted: tuple[str, ...] = ()  # files that went into `patch`/`tree` with secrets redacted
 
     @property
     def patch_hash(self) -> str | None:
@@ -57,16 +62,48 @@ def _untracked_sources(root: Path, extra_extensions: tuple[str, ...], env: dict[
     return chosen
 
 
-def capture_code(root: Path, extra_extensions: tuple[str, ...] = ()) -> CodeState:
+def _with_secrets(root: Path, paths: list[str], secrets: tuple[str, ...]) -> dict[str, bytes]:
+    """The redacted content of each of `paths` that holds a secret."""
+    found = {}
+    for path in paths:
+        try:
+            data = (root / path).read_bytes() if (root / path).is_file() else None
+        except OSError:
+            continue
+        if data is not None:
+            redacted = redact_file(path, data, secrets)
+            if redacted is not data:
+                found[path] = redacted
+    return found
+
+
+def _stage_redacted(root: Path, files: dict[str, bytes], env: dict[str, str]) -> None:
+    lines = []
+    for path, data in files.items():
+        sha = gitstore.git(root, "hash-object", "-w", "--stdin", input=data).decode().strip()
+        mode = "100755" if os.access(root / path, os.X_OK) else "100644"
+        lines.append(f"{mode} {sha}\t{path}\n")
+    gitstore.git(root, "update-index", "--add", "--index-info", input="".join(lines).encode(), env=env)
+
+
+def capture_code(root: Path, extra_extensions: tuple[str, ...] = (), secrets: tuple[str, ...] = ()) -> CodeState:
+    """The code state; `secrets` are the project's extra secret patterns."""
     state = gitstore.head_state(root)
-    remote = _remote_url(root, state.branch)
+    remote = _remote_url(root, state.branch, secrets)
     # A private copy of the user's index: its stat cache spares re-hashing unchanged files,
     # and the user's own index is never touched.
     with gitstore.private_index(copy_of=gitstore.git_dir(root) / "index") as env:
-        gitstore.git(root, "add", "-u", "--", ".", env=env, check=False)
+        changed = gitstore.git(root, "diff-files", "-z", "--name-only", env=env, check=False)
         untracked = _untracked_sources(root, extra_extensions, env)
+        tracked = [p for p in changed.decode("utf-8", "surrogateescape").split("\0") if p]
+        secret = _with_secrets(root, [*tracked, *untracked], secrets)
+        keep_out = [f":(exclude,literal){p}" for p in secret]
+        gitstore.git(root, "add", "-u", "--", ".", *keep_out, env=env, check=False)
+        untracked = [p for p in untracked if p not in secret]
         if untracked:
             gitstore.git(root, "add", "-f", "--", *untracked, env=env)
+        if secret:
+            _stage_redacted(root, secret, env)
         # ledger's own files are left out of the code's identity (dropped from the top-level
         # tree: `git rm --cached` would be quadratic in the number of records).
         tree = gitstore.tree_without(root, gitstore.text(root, "write-tree", env=env), LEDGER_PATHS)
@@ -82,10 +119,11 @@ def capture_code(root: Path, extra_extensions: tuple[str, ...] = ()) -> CodeStat
         patch=patch,
         tree=tree,
         remote=remote,
+        redacted=tuple(sorted(secret)),
     )
 
 
-def _remote_url(root: Path, branch: str | None) -> str | None:
+def _remote_url(root: Path, branch: str | None, secrets: tuple[str, ...]) -> str | None:
     name = gitstore.config_get(root, f"branch.{branch}.remote") if branch else None
     url = gitstore.config_get(root, f"remote.{name or 'origin'}.url")
-    return strip_url_credentials(url) if url else None
+    return strip_url_credentials(url, secrets) if url else None

@@ -16,7 +16,7 @@ from typing import Any
 
 from ledger.core import yamlio
 from ledger.core.record import ENVS_DIR
-from ledger.core.redact import redact_text
+from ledger.core.redact import redactor
 
 # Variables that change numerical results or placement; never anything else by default.
 ENV_ALLOWLIST = (
@@ -68,15 +68,17 @@ def env_file(env_id: str) -> str:
     return f"{ENVS_DIR}/{env_id}.yaml"
 
 
-def capture_env(extra_allowlist: tuple[str, ...] = ()) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(the record's `env` field, the environment document to store under its id)."""
+def capture_env(
+    extra_allowlist: tuple[str, ...] = (), secrets: tuple[str, ...] = ()
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the record's `env` field, the environment document to store under its id).
+
+    An allowlisted variable is still checked by name (`SERVICE_API_KEY`) and by value."""
     document = environment_document()
     env_id = environment_id(document)
-    variables = {
-        name: redact_text(os.environ[name])
-        for name in sorted(set(ENV_ALLOWLIST) | set(extra_allowlist))
-        if name in os.environ
-    }
+    names = sorted(set(ENV_ALLOWLIST) | set(extra_allowlist))
+    found = {name: os.environ[name] for name in names if name in os.environ}
+    variables = redactor(secrets).value(found)
     field = {
         "id": env_id,
         "file": env_file(env_id),
