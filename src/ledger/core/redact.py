@@ -146,7 +146,8 @@ _SHAPES = (
 _SHAPE = re.compile("|".join(f"(?:{p})" for p in _SHAPES))
 
 # Shapes that need a second look, each with its check.
-_OPENAI_LEGACY = re.compile(r"\bsk-[A-Za-z0-9]{20,}\b")  # not `sk-resnet50-imagenet`
+# One unbroken run of 20+ characters: not `sk-resnet50-imagenet` (a model name).
+_OPENAI_LEGACY = re.compile(r"\bsk-[A-Za-z0-9]{20,}\b")
 _AWS_SECRET = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
 _BASIC = re.compile(r"\b([Bb]asic)([ \t]+)([A-Za-z0-9+/]{8,}={0,2})(?![A-Za-z0-9+/=])")
 _BEARER = re.compile(r"\b([Bb]earer|[Tt]oken)([ \t]+)([A-Za-z0-9._~+/-]{12,}=*)")
@@ -168,10 +169,6 @@ _PLACEHOLDER_VALUES = frozenset("none null nil true false yes no undefined *** b
 
 def _mixed(text: str) -> bool:
     return any(c.isupper() for c in text) and any(c.islower() for c in text) and any(c.isdigit() for c in text)
-
-
-def _openai_legacy(m: re.Match[str]) -> str:
-    return REDACTED if _mixed(m.group(0)[3:]) else m.group(0)
 
 
 def _aws_secret(m: re.Match[str]) -> str:
@@ -235,7 +232,7 @@ class Redactor:
             text = self._extra.sub(REDACTED, text)
         text = _URL_USERINFO.sub(_userinfo, text)
         text = _SHAPE.sub(REDACTED, text)
-        text = _OPENAI_LEGACY.sub(_openai_legacy, text)
+        text = _OPENAI_LEGACY.sub(REDACTED, text)
         text = _AUTH_HEADER.sub(lambda m: m.group(1) + (m.group(2) or "") + REDACTED, text)
         text = _BASIC.sub(_basic, text)
         text = _BEARER.sub(_bearer, text)
