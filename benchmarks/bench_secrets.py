@@ -20,10 +20,10 @@ from collections import Counter
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "tests" / "support"))
+sys.path.insert(0, str(HERE.parent / "tests"))
 
-from secret_corpus import ALL_SHAPES, HARMLESS, KEY_NAMES  # noqa: E402
-from secret_harness import run_corpus  # noqa: E402
+from support.secret_corpus import ALL_SHAPES, HARMLESS, KEY_NAMES  # noqa: E402
+from support.secret_harness import run_corpus  # noqa: E402
 
 
 def _identity() -> None:
@@ -49,7 +49,11 @@ def main() -> int:
           f"{out.runs} recorded runs/imports in {elapsed:.1f} s")  # fmt: skip
     print(f"{'placement':<16} {'shapes kept out':>16} {'key names kept out':>19}")
     for placement in sorted(set(shape_total) | set(key_total)):
-        s = f"{shape_total[placement] - shape_leaks[placement]}/{shape_total[placement]}" if shape_total[placement] else "-"
+        s = (
+            f"{shape_total[placement] - shape_leaks[placement]}/{shape_total[placement]}"
+            if shape_total[placement]
+            else "-"
+        )
         k = f"{key_total[placement] - key_leaks[placement]}/{key_total[placement]}" if key_total[placement] else "-"
         print(f"{placement:<16} {s:>16} {k:>19}")
     cells = len(out.shape_cells) + len(out.key_cells)

@@ -8,10 +8,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from secret_corpus import ALL_SHAPES, HARMLESS, generate
 
-from ledger.capture.code import capture_code
-from ledger.redact import REDACTED, redact, redact_file, redactor, secret_key_kind
+from ledger.core.redact import REDACTED, redact, redact_file, redactor, secret_key_kind
+from ledger.write.capture.code import capture_code
+from support.secret_corpus import ALL_SHAPES, HARMLESS, generate
 
 
 @pytest.mark.parametrize(
@@ -64,7 +64,9 @@ def test_command_lines() -> None:
 
 def test_named_values_in_text() -> None:
     hide = redactor()
-    assert hide.text("export DATABASE_URL=mysql-prod-1 max_tokens=512") == f"export DATABASE_URL={REDACTED} max_tokens=512"
+    assert (
+        hide.text("export DATABASE_URL=mysql-prod-1 max_tokens=512") == f"export DATABASE_URL={REDACTED} max_tokens=512"
+    )
     assert hide.text('{"pw": "s3cr3t", "n_passes": "3"}') == f'{{"pw": "{REDACTED}", "n_passes": "3"}}'
     assert hide.text("ssh://git@github.com/a/b.git") == "ssh://git@github.com/a/b.git"
     assert hide.text("model sk-resnet50-imagenet") == "model sk-resnet50-imagenet"
