@@ -43,6 +43,12 @@ def test_writer_never_emits_aliases() -> None:
         ("a: !!python/object/apply:os.system ['touch pwned']\n", "tag"),
         ("a: !custom 1\n", "tag"),
         ("a: 1\na: 2\n", "duplicate key"),
+        ("m:\n  1: a\n  0x1: b\n", "duplicate key"),
+        ("m:\n  true: a\n  True: b\n", "duplicate key"),
+        ("m:\n  1.0: a\n  1: b\n", "duplicate key"),
+        ("m:\n  '1': a\n  1: b\n  01: c\n", "duplicate key"),
+        ("m:\n  1: a\n  true: b\n", "duplicate key"),  # one Python key: data would be lost
+        ("m:\n  ~: a\n  null: b\n", "duplicate key"),
         ("a: " + "[" * 40 + "]" * 40 + "\n", "nesting"),
         ("base: &b {x: 1}\nc:\n  <<: *b\n", "merge keys|aliases"),
         ("a: [unclosed\n", "invalid YAML"),
@@ -52,6 +58,13 @@ def test_writer_never_emits_aliases() -> None:
 def test_unsafe_or_malformed_yaml_is_refused(text: str, reason: str) -> None:
     with pytest.raises(RecordError, match=reason):
         yamlio.loads(text, source="evil.yaml")
+
+
+def test_keys_that_only_look_alike_are_two_keys() -> None:
+    assert yamlio.loads("m:\n  '1': a\n  1: b\nn:\n  'true': c\n  true: d\n") == {
+        "m": {"1": "a", 1: "b"},
+        "n": {"true": "c", True: "d"},
+    }
 
 
 def test_python_tag_never_executes(tmp_path: Path) -> None:

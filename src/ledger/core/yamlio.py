@@ -43,7 +43,18 @@ def _construct_timestamp(loader: Any, node: yaml.ScalarNode) -> str:
 _Loader.add_constructor(_CORE + "timestamp", _construct_timestamp)
 
 
-def _check_nodes(root: yaml.Node, source: str, max_depth: int) -> None:
+def _key_value(loader: Any, node: yaml.ScalarNode, source: str) -> Any:
+    """What a key becomes once constructed: `1`, `0x1` and `1.0` are one key, as are
+    `true` and `True`, so the second spelling would silently replace the first."""
+    try:
+        value = loader.construct_object(node)
+        hash(value)
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError, yaml.YAMLError):
+        raise RecordError(f"invalid mapping key {node.value!r}", path=source) from None
+    return value
+
+
+def _check_nodes(root: yaml.Node, source: str, max_depth: int, loader: Any) -> None:
     """Walk the composed node graph once, refusing what a machine-written record never has."""
     seen: set[int] = set()
     stack: list[tuple[yaml.Node, int]] = [(root, 1)]
@@ -63,9 +74,12 @@ def _check_nodes(root: yaml.Node, source: str, max_depth: int) -> None:
                     raise RecordError("mapping keys must be plain scalars", path=source)
                 if key_node.value == "<<" and key_node.tag == _CORE + "merge":
                     raise RecordError("YAML merge keys are not allowed", path=source)
-                if key_node.value in keys:
+                if key_node.tag not in _ALLOWED_TAGS:
+                    raise RecordError(f"YAML tag {key_node.tag!r} is not allowed", path=source)
+                key = _key_value(loader, key_node, source)
+                if key in keys:
                     raise RecordError(f"duplicate key {key_node.value!r}", path=source)
-                keys.add(key_node.value)
+                keys.add(key)
                 stack.append((key_node, depth + 1))
                 stack.append((value_node, depth + 1))
         elif isinstance(node, yaml.SequenceNode):
@@ -92,7 +106,7 @@ def loads(
         node = loader.get_single_node()
         if node is None:
             return None
-        _check_nodes(node, source, max_depth)
+        _check_nodes(node, source, max_depth, loader)
         return loader.construct_document(node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
