@@ -267,3 +267,23 @@ def test_parallel_cold_scan_matches_in_process(repo: Path, monkeypatch: pytest.M
     assert [r["id"] for r in parallel] == serial and parallel == serial_records
     assert sorted(str(w.message) for w in caught) == sorted(serial_warnings)
     assert progress and progress[-1][0] <= progress[-1][1]
+
+
+def test_a_huge_untracked_record_is_refused_by_its_size_without_being_read(repo: Path) -> None:
+    import tracemalloc
+
+    ws = Workspace.find()
+    commit(repo, make(1))
+    huge = repo / record.record_path(rid(2))
+    huge.parent.mkdir(parents=True, exist_ok=True)
+    with open(huge, "wb") as fh:  # 500 MB, sparse: no disk used
+        fh.truncate(500 * 1024 * 1024)
+    tracemalloc.start()
+    try:
+        found, messages = scan_warnings(ws)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert found == [rid(1)]
+    assert any("larger than" in m and rid(2) in m for m in messages)
+    assert peak < 50 * 1024 * 1024  # it was never read whole

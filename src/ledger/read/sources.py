@@ -9,12 +9,14 @@ hostile tree can steer a read outside the records folder.
 from __future__ import annotations
 
 import hashlib
+import os
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import NamedTuple
 
 from ledger import gitstore
-from ledger.core import record
+from ledger.core import record, yamlio
 from ledger.core.workspace import Workspace
 from ledger.errors import LedgerError, UsageError
 
@@ -146,6 +148,15 @@ def _deleted_entries(ws: Workspace, commits: list[str]) -> list[Entry]:
     return found
 
 
+def read_bounded(path: Path, limit: int) -> bytes:
+    """A file's bytes, but never more than `limit` + 1 of them: an oversize record (a 500 MB
+    file in experiments/) is refused by its size without being read whole."""
+    with open(path, "rb") as fh:
+        if os.fstat(fh.fileno()).st_size > limit:
+            return fh.read(limit + 1)
+        return fh.read()
+
+
 def worktree_entries(ws: Workspace) -> list[Entry]:
     """Record files that are new or changed in the working tree (not yet committed)."""
     source = Source(WORKTREE, None, sys.maxsize)
@@ -154,7 +165,7 @@ def worktree_entries(ws: Workspace) -> list[Entry]:
         if not record.run_id_from_path(path):
             continue
         try:
-            data = ws.path(path).read_bytes()
+            data = read_bounded(ws.path(path), yamlio.MAX_BYTES)
         except (OSError, LedgerError):
             continue  # vanished meanwhile, or a symlink leading out: not a record
         item = entry(path, blob_id(data), source, data)
