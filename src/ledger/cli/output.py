@@ -7,6 +7,7 @@ before anything reaches a terminal.
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import math
@@ -72,9 +73,30 @@ def table(rows: Sequence[Sequence[Any]], headers: Sequence[str], fmt: str) -> st
     from tabulate import tabulate
 
     if fmt == "markdown":
-        cells = [[c.replace("|", "\\|").replace("\n", " ") for c in row] for row in cells]
+        cells = [[markdown_cell(c) for c in row] for row in cells]
+        headers = [markdown_cell(h) for h in headers]
         return tabulate(cells, headers=list(headers), tablefmt="github", disable_numparse=True)
+    # One line per row: a newline in a record's text never starts a row of its own.
+    cells = [[_one_line(c) for c in row] for row in cells]
     return tabulate(cells, headers=list(headers), tablefmt="simple", disable_numparse=True)
+
+
+def _one_line(text: str) -> str:
+    return text.replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\r")
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
+_WORD_JOINER = "\u2060"
+
+
+def markdown_cell(text: str) -> str:
+    """Record text as one inert markdown table cell: no row breaks, no HTML, no links,
+    no emphasis (a record from someone's branch is untrusted)."""
+    text = " ".join(text.split())
+    text = html.escape(text, quote=False)
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    text = text.replace("://", _WORD_JOINER + "://").replace("@", "@" + _WORD_JOINER)
+    return re.sub(r"(?i)\bwww\.", "www" + _WORD_JOINER + ".", text)
 
 
 class Progress:
