@@ -271,3 +271,23 @@ def test_recorded_placeholders_are_made_local(tmp_path: Path) -> None:
     assert argv[2:] == ["--out", os.path.join(os.path.expanduser("~"), "x")]
     assert local_argv(["./run.sh"], tmp_path) == [str(tmp_path / "./run.sh")]
     assert local_argv(["python", "a.py"], tmp_path) == ["python", "a.py"]
+
+
+def test_the_records_environment_is_allowlisted(project: Path, tmp_path: Path) -> None:
+    from ledger.core.workspace import Workspace
+    from ledger.reproduce.rerun import recorded_env
+
+    original = _run(project)
+    evil = tmp_path / "evil"
+    evil.mkdir()
+    marker = tmp_path / "ran-outside-code"
+    (evil / "sitecustomize.py").write_text(f"open({str(marker)!r}, 'w').write('x')\n", encoding="utf-8")
+    (path,) = records(project)
+    rec = yamlio.load_file(path)
+    rec["env"]["variables"] = {"PYTHONPATH": str(evil), "LD_PRELOAD": "/no/such.so", "OMP_NUM_THREADS": "3"}
+    yamlio.dump_file(path, rec)
+    seen = recorded_env(Workspace(project), rec)
+    assert seen.applied == {"OMP_NUM_THREADS": "3"} and sorted(seen.ignored) == ["LD_PRELOAD", "PYTHONPATH"]
+    assert "OMP_NUM_THREADS=3" in seen.describe() and "PYTHONPATH" in seen.describe()
+    main(["reproduce", original["id"]])
+    assert not marker.exists()  # the record's PYTHONPATH never reached the rerun

@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import re
 import shlex
 import signal
 import sys
@@ -33,6 +34,7 @@ from typing import Any
 
 from ledger import gitstore
 from ledger.core import record, schema, yamlio
+from ledger.core.redact import REDACTED
 from ledger.core.workspace import Workspace, safe_relpath
 from ledger.dvc import data as dvcdata
 from ledger.errors import LedgerError
@@ -40,6 +42,7 @@ from ledger.read.locate import Located, companion_file, locate
 from ledger.reproduce import compare as reproduce_compare
 from ledger.reproduce import envfile
 from ledger.write import processes
+from ledger.write.capture.environment import ENV_ALLOWLIST
 from ledger.write.finalize import Committed, commit_record, ledger_files
 from ledger.write.runner import run_command
 
@@ -239,13 +242,50 @@ def _scratch_workspace(worktree: Path) -> Workspace:
     return ws
 
 
-def _child_env(rec: dict[str, Any]) -> dict[str, str]:
-    env = dict(os.environ)
+# Never from a record, even when allowlisted: they choose what code runs, not its numbers.
+_NEVER_FROM_RECORD = re.compile(
+    r"^(?:PATH|HOME|SHELL|IFS|ENV|BASH_ENV|PS4|PROMPT_COMMAND|PYTHON(?!HASHSEED$)\w*|LD_\w*|"
+    r"DYLD_\w*|GIT_\w*|LEDGER_\w*|PERL5?\w*|RUBY\w*|NODE_\w*)$"
+)
+
+
+@dataclass(frozen=True)
+class RecordedEnv:
+    """The record's environment variables: those a rerun sets, and those it ignores."""
+
+    applied: dict[str, str]
+    ignored: list[str]
+
+    def describe(self) -> str:
+        shown = " ".join(f"{k}={shlex.quote(v)}" for k, v in sorted(self.applied.items())) or "none"
+        if self.ignored:
+            shown += f" (ignored, not allowlisted: {', '.join(sorted(self.ignored))})"
+        return shown
+
+
+def recorded_env(ws: Workspace, rec: dict[str, Any]) -> RecordedEnv:
+    """The record's variables that the rerun may set: only names on ledger's allowlist or
+    the project's `env_allowlist`, never ones that choose what code runs (PYTHONPATH,
+    LD_PRELOAD, PATH, ...), never a redacted value."""
+    allowed = set(ENV_ALLOWLIST) | set(ws.config.env_allowlist)
     variables = (rec.get("env") or {}).get("variables") or {}
+    applied: dict[str, str] = {}
+    ignored: list[str] = []
+    if not isinstance(variables, dict):
+        return RecordedEnv(applied, ignored)
     for name, value in variables.items():
-        if isinstance(value, str) and value != "<redacted>":
-            env[str(name)] = value  # e.g. PYTHONHASHSEED, thread counts: they change results
-    return env
+        name = str(name)
+        if not isinstance(value, str) or value == REDACTED:
+            continue
+        if name in allowed and not _NEVER_FROM_RECORD.match(name):
+            applied[name] = value  # e.g. PYTHONHASHSEED, thread counts: they change results
+        else:
+            ignored.append(name)
+    return RecordedEnv(applied, ignored)
+
+
+def _child_env(recorded: RecordedEnv) -> dict[str, str]:
+    return {**os.environ, **recorded.applied}
 
 
 def _land(ws: Workspace, scratch: Workspace, rec: dict[str, Any]) -> Committed:
@@ -279,7 +319,8 @@ def reproduce(
     found = locate(ws, ref)
     original = found.item.record
     argv = command_of(original)
-    _check_trust(found, argv, trust)
+    environment = recorded_env(ws, original)
+    _check_trust(found, argv, environment, trust)
     code = original.get("code") or {}
     commit = code.get("commit")
     if not commit or not gitstore.rev_parse(ws.root, commit):
@@ -311,12 +352,13 @@ def reproduce(
         cwd = worktree / safe_relpath(str(command.get("cwd") or "."), worktree)
         rerun = local_argv(argv, cwd)
         say(f"running {shlex.join(rerun)}")
+        say(f"environment from the record: {environment.describe()}")
         outcome = run_command(
             scratch, rerun, name=original.get("name"),
             description=f"Reproduction of run {original['id']}",
             overrides=list(command.get("overrides") or []),
             fields={"command": command, "reproduces": {"run": original["id"], "verdict": None}},
-            cwd=str(cwd), env=_child_env(original),
+            cwd=str(cwd), env=_child_env(environment),
         )  # fmt: skip
         rec = dict(outcome.record)
         deltas = reproduce_compare.metric_deltas(original.get("metrics") or {}, rec.get("metrics") or {}, tolerance)
@@ -335,12 +377,12 @@ def reproduce(
                   worktree if keep else None, outcome.exit_code)  # fmt: skip
 
 
-def _check_trust(found: Located, argv: list[str], trust: bool) -> None:
+def _check_trust(found: Located, argv: list[str], environment: RecordedEnv, trust: bool) -> None:
     if found.trusted or trust:
         return
     raise Untrusted(
         f"run {found.item.record['id']} comes from {found.where}, which is not in your "
-        f"branch's history; it would run: {shlex.join(argv)} -- read that command (and its "
-        "code), then rerun with --trust",
+        f"branch's history; it would run: {shlex.join(argv)} with environment variables "
+        f"{environment.describe()} -- read that command (and its code), then rerun with --trust",
         command=argv,
     )
