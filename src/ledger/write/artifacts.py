@@ -66,7 +66,7 @@ def fetch_artifact(
 ) -> tuple[dict[str, Any], str]:
     """Bring back the artifact `name` of run `ref` to `dest` (inside the repository) and
     prove it by its md5. Returns (the artifact's record entry, where it came from)."""
-    from ledger.read.locate import companion_file, locate
+    from ledger.read.locate import locate
 
     found = locate(ws, ref)
     entries = [a for a in found.item.record.get("artifacts") or [] if a.get("name") == name]
@@ -83,23 +83,39 @@ def fetch_artifact(
     dest.parent.mkdir(parents=True, exist_ok=True)
     partial = dest.with_name(f".{dest.name}.ledger-partial")
     try:
-        origin = _fetch_to(ws, found, entry, partial, companion_file)
-        got, _ = md5_file(partial)
-        if got != entry["hash"]:
-            raise LedgerError(
-                f"artifact {name} came back with md5 {got}, the record says {entry['hash']}: "
-                "the stored copy was changed"
-            )
+        origin = copy_entry(ws, found.item, entry, partial)
         os.replace(partial, dest)
     finally:
         partial.unlink(missing_ok=True)
     return entry, origin
 
 
-def _fetch_to(ws: Workspace, found: Any, entry: dict[str, Any], target: Path, read: Any) -> str:
+def copy_entry(ws: Workspace, item: Any, entry: dict[str, Any], target: Path) -> str:
+    """Write the bytes of one artifact entry to `target` (any path) and prove them by
+    their md5; `item` is the record's read-path item (None: an open run's working tree).
+    Returns where the bytes came from."""
+    from ledger.read.locate import companion_file
+
+    def read(ws: Workspace, item: Any, path: str) -> bytes | None:
+        if item is None:
+            source = ws.path(path)
+            return source.read_bytes() if source.is_file() else None
+        return companion_file(ws, item, path)
+
+    origin = _fetch_to(ws, item, entry, target, read)
+    got, _ = md5_file(target)
+    if got != entry["hash"]:
+        raise LedgerError(
+            f"artifact {entry['name']} came back with md5 {got}, the record says {entry['hash']}: "
+            "the stored copy was changed"
+        )
+    return origin
+
+
+def _fetch_to(ws: Workspace, item: Any, entry: dict[str, Any], target: Path, read: Any) -> str:
     store = entry.get("store")
     if store == "git":
-        data = read(ws, found.item, entry["path"])
+        data = read(ws, item, entry["path"])
         if data is None:
             raise LedgerError(f"artifact file {entry['path']} is missing from git: `git fetch` it")
         target.write_bytes(data)

@@ -9,6 +9,7 @@ an exception in the `with` block is `failed` (and still propagates), SIGINT/SIGT
 
 from __future__ import annotations
 
+import datetime
 import json
 import math
 import os
@@ -94,14 +95,16 @@ class Run:
         argv: list[str] | None = None,
         baseline: bool = False,
         fields: dict[str, Any] | None = None,
+        started: datetime.datetime | None = None,
     ) -> Run:
         """Capture the context and write the `running` record (owner side).
 
-        `fields` adds record fields known at start (e.g. `reproduces` for a reproduction).
+        `fields` adds record fields known at start (e.g. `reproduces` for a reproduction);
+        `started` is the start time when a client (MLflow) already fixed it.
         """
         overrides = list(overrides or [])
         effective = effective_params(ws, overrides, params)  # bad params fail before starting
-        started = record.utcnow()
+        started = started or record.utcnow()
         if not name and ws.config.naming:
             name = naming.render(ws.config.naming, params=effective, tags=tags or {}, when=started)
         name = name or naming.default_name(argv if argv is not None else sys.argv[:1])
@@ -168,6 +171,11 @@ class Run:
         return self.ws.path(record.record_path(self.id))
 
     @property
+    def started(self) -> float:
+        """When the run started, in seconds since the epoch (series times count from it)."""
+        return self._t0
+
+    @property
     def name(self) -> str:
         return str(self._context.get("name", self.id))
 
@@ -185,8 +193,9 @@ class Run:
     def log_param(self, key: str, value: Any) -> None:
         self.log_params({key: value})
 
-    def log_metric(self, name: str, value: Any, step: int | None = None) -> None:
-        """One metric point. Without `step`, each metric counts its own steps from 0."""
+    def log_metric(self, name: str, value: Any, step: int | None = None, *, timestamp: float | None = None) -> None:
+        """One metric point. Without `step`, each metric counts its own steps from 0;
+        `timestamp` (seconds since the epoch) is when it was measured, default now."""
         if name not in self._names:
             _check_metric_name(name)
             self._names.add(name)
@@ -200,7 +209,8 @@ class Run:
             else:
                 step = int(step)
             self._steps[name] = step
-            self._buffer.append(f"{step}\t{name}\t{number!r}\t{time.time() - self._t0:.3f}\n")
+            moment = time.time() if timestamp is None else timestamp
+            self._buffer.append(f"{step}\t{name}\t{number!r}\t{moment - self._t0:.3f}\n")
             if len(self._buffer) >= FLUSH_POINTS:
                 self._flush_locked()
 
@@ -219,6 +229,19 @@ class Run:
         stats = dataset_stats(data, target, context)
         self._event("dataset", {"name": name, "stats": stats})
         return stats
+
+    def log_dataset_stats(self, name: str, stats: dict[str, Any]) -> None:
+        """Record a dataset known only by its description (rows, columns, hash, context),
+        as a client such as MLflow reports it."""
+        self._event("dataset", {"name": str(name), "stats": dict(stats)})
+
+    def set_fields(self, **fields: Any) -> None:
+        """Change record fields a client may set while the run is open (`name`,
+        `description`, `experiment`)."""
+        unknown = set(fields) - {"name", "description", "experiment"}
+        if unknown:
+            raise LedgerError(f"set_fields cannot set {', '.join(sorted(unknown))}")
+        self._event("fields", {"fields": fields})
 
     def log_cost(self, amount: float, currency: str | None = None, description: str | None = None) -> None:
         if not isinstance(amount, (int, float)) or isinstance(amount, bool) or not math.isfinite(amount):
