@@ -1,13 +1,33 @@
-"""The model registry under `ledger:`: refused clearly, at the first registry call."""
+"""The model registry under `ledger:`: a store whose every call is refused clearly.
+
+MLflow builds the registry store from the tracking URI when it starts (`mlflow server`,
+`mlflow ui`) or at the first registry call; building succeeds, so the UI and the tracking
+API work, and each registry call names itself and says what to use instead.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ledger.mlflow_store.unsupported import Unsupported
+from mlflow.store.model_registry.abstract_store import AbstractStore
+
+from ledger.mlflow_store.unsupported import refuse_unsupported
 
 
-def refuse_registry(store_uri: str | None = None, **kwargs: Any) -> Any:
-    """MLflow builds the registry store for `ledger:` URIs here; a ledger has no registry
-    of MLflow's kind (`ledger select` records model decisions)."""
-    raise Unsupported("the model registry (register_model, registered_model_name=)")
+class RefusingRegistry(AbstractStore):
+    """A model registry for `ledger:` URIs that refuses every call (`ledger select`
+    records model decisions)."""
+
+    def __init__(self, store_uri: str | None = None, **kwargs: Any) -> None:
+        super().__init__(store_uri)
+
+
+def _hint_all(cls: type) -> None:
+    refuse_unsupported(cls, AbstractStore)
+
+
+_hint_all(RefusingRegistry)
+
+
+def refuse_registry(store_uri: str | None = None, **kwargs: Any) -> RefusingRegistry:
+    return RefusingRegistry(store_uri)

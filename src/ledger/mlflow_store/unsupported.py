@@ -19,12 +19,12 @@ _HINTS = (
     (("experiment",), "experiments are the names on ledger records: start runs under another name with "
      "mlflow.set_experiment"),
     (("delete_tag",), "a record keeps its tags: set the tag to another value"),
-    (("logged_model", "model_version"), "models are artifacts of their run: use `ledger artifact get RUN NAME` "
+    (("registry", "registered_model", "model_version", "alias"), "record model decisions with `ledger select RUN "
+     "--rationale TEXT` (GTO-compatible tags); the model files are artifacts of their run"),
+    (("logged_model",), "models are artifacts of their run: use `ledger artifact get RUN NAME` "
      "or mlflow.artifacts.download_artifacts"),
     (("dataset",), "data versions come from DVC: `dvc add` the data, and each run records its version "
      "(mlflow.log_input is recorded too)"),
-    (("registry",), "record model decisions with `ledger select RUN --rationale TEXT` (GTO-compatible tags); "
-     "the model files are artifacts of their run"),
     (("prompt",), "prompts are not kept in a ledger: use an MLflow store of its own"),
 )
 _DEFAULT = "this is not part of a ledger: use an MLflow store of its own (e.g. sqlite:///mlflow.db) for it"
@@ -36,7 +36,7 @@ class Unsupported(MlflowException, NotImplementedError):
 
     def __init__(self, call: str):
         hint = next((text for words, text in _HINTS if any(w in call for w in words)), _DEFAULT)
-        super().__init__(f"{call} is not supported by the ledger tracking store: {hint}", NOT_IMPLEMENTED)
+        super().__init__(f"{call} is not supported by ledger's MLflow store: {hint}", NOT_IMPLEMENTED)
 
 
 def _refusal(name: str) -> Any:
@@ -53,10 +53,10 @@ def _not_implemented(func: Any) -> bool:
     return code is not None and "NotImplementedError" in code.co_names
 
 
-def refuse_unsupported(cls: type) -> None:
-    """Give `cls` a clear refusal for every AbstractStore call it does not implement:
-    the abstract ones and those whose base version only raises NotImplementedError."""
-    for base in AbstractStore.__mro__:
+def refuse_unsupported(cls: type, store: type = AbstractStore) -> None:
+    """Give `cls` a clear refusal for every `store` call it does not implement: the
+    abstract ones and those whose base version only raises NotImplementedError."""
+    for base in store.__mro__:
         if base is object:
             continue
         for name, func in vars(base).items():
