@@ -139,3 +139,34 @@ def test_errors_are_one_line_and_point_at_the_column(expr: str, column: int, say
     assert "\n" not in message
     assert f"column {column}:" in message and says in message
     assert info.value.exit_code == 2
+
+
+# MLflow's habits (issue 13, item 5): statuses in capitals, the run name as a system tag.
+MLFLOW_STYLE = {"id": "r1", "name": "enet", "status": "finished", "tags": {"stage": "final"}}
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "attributes.status = 'FINISHED'",
+        "status = 'Finished'",
+        "status IN ('FAILED', 'FINISHED')",
+        "status LIKE 'FIN%'",
+        "status != 'FAILED'",
+        "tags.mlflow.runName = 'enet'",
+        "tags.mlflow.runName LIKE 'en%' and tags.stage = 'final'",
+    ],
+)
+def test_mlflow_spellings_match(expr: str) -> None:
+    assert compile_filter(expr)(MLFLOW_STYLE)
+
+
+@pytest.mark.parametrize("expr", ["attributes.status = 'FAILED'", "tags.mlflow.runName = 'other'"])
+def test_mlflow_spellings_still_filter(expr: str) -> None:
+    assert not compile_filter(expr)(MLFLOW_STYLE)
+
+
+def test_a_recorded_run_name_tag_wins_over_the_name() -> None:
+    rec = {**MLFLOW_STYLE, "tags": {"mlflow.runName": "from-mlflow"}}
+    assert compile_filter("tags.mlflow.runName = 'from-mlflow'")(rec)
+    assert not compile_filter("tags.mlflow.runName = 'enet'")(rec)

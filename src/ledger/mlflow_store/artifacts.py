@@ -19,12 +19,12 @@ from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import RESOURCE_DOES_NOT_EXIST
 from mlflow.store.artifact.artifact_repo import ArtifactRepository
 
-from ledger.write.artifacts import copy_entry
 from ledger.errors import LedgerError
 from ledger.mlflow.artifacts import artifact_name
 from ledger.mlflow_store import live, models
 from ledger.mlflow_store.unsupported import Unsupported
 from ledger.mlflow_store.uri import parse_artifact_uri
+from ledger.write.artifacts import copy_entry
 
 SEPARATOR = "__"
 
@@ -86,7 +86,11 @@ class LedgerArtifactRepository(ArtifactRepository):
                 continue  # a logged model's files: MLflow lists them through the model, as in MLflow 3
             rest = full[len(prefix) + 1 :] if prefix else full
             head, _, tail = rest.partition("/")
-            rel = posixpath.relpath(posixpath.join(prefix, head), self.base) if self.base else posixpath.join(prefix, head)
+            rel = (
+                posixpath.relpath(posixpath.join(prefix, head), self.base)
+                if self.base
+                else posixpath.join(prefix, head)
+            )
             if tail:
                 listed.setdefault(rel, FileInfo(rel, True, None))
             else:

@@ -12,11 +12,16 @@ from typing import Any
 
 from mlflow.entities import LifecycleStage, Metric, Param, Run, RunData, RunInfo, RunTag
 
-from ledger.write import journal
 from ledger.mlflow.entities import flat_params, millis
+from ledger.write import journal
 
-STATUS_TO_MLFLOW = {"running": "RUNNING", "finished": "FINISHED", "failed": "FAILED",
-                    "killed": "KILLED", "crashed": "FAILED"}  # fmt: skip
+STATUS_TO_MLFLOW = {
+    "running": "RUNNING",
+    "finished": "FINISHED",
+    "failed": "FAILED",
+    "killed": "KILLED",
+    "crashed": "FAILED",
+}
 STATUS_FROM_MLFLOW = {"FINISHED": "finished", "FAILED": "failed", "KILLED": "killed"}
 
 
@@ -44,12 +49,16 @@ def latest_metrics(rec: dict[str, Any]) -> dict[str, float]:
 def run_info(rec: dict[str, Any], experiment_id: str, artifact_uri: str) -> RunInfo:
     start = millis(rec.get("started_at"))
     return RunInfo(
-        run_id=str(rec["id"]), experiment_id=experiment_id,
+        run_id=str(rec["id"]),
+        experiment_id=experiment_id,
         user_id=str((rec.get("author") or {}).get("user") or ""),
         status=STATUS_TO_MLFLOW.get(str(rec.get("status")), "FAILED"),
-        start_time=start if start is not None else 0, end_time=millis(rec.get("ended_at")),
-        lifecycle_stage=LifecycleStage.ACTIVE, artifact_uri=artifact_uri, run_name=str(rec.get("name", "")),
-    )  # fmt: skip
+        start_time=start if start is not None else 0,
+        end_time=millis(rec.get("ended_at")),
+        lifecycle_stage=LifecycleStage.ACTIVE,
+        artifact_uri=artifact_uri,
+        run_name=str(rec.get("name", "")),
+    )
 
 
 def to_run(rec: dict[str, Any], experiment_id: str, artifact_uri: str) -> Run:

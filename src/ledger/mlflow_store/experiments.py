@@ -20,9 +20,9 @@ from mlflow.entities import Experiment, LifecycleStage
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import RESOURCE_ALREADY_EXISTS, RESOURCE_DOES_NOT_EXIST
 
-from ledger.read import records
-from ledger.mlflow_store.uri import store_uri
 from ledger.core.workspace import Workspace
+from ledger.mlflow_store.uri import store_uri
+from ledger.read.api import scan_items
 
 DEFAULT_ID = "0"
 _PLAIN = re.compile(r"^[a-zA-Z0-9][\w\-]{0,63}$")
@@ -41,7 +41,7 @@ def id_for(ws: Workspace, name: str) -> str:
 
 def recorded_names(ws: Workspace) -> set[str]:
     """Every experiment name a record has (from the cheap record heads)."""
-    return {str(item.head.get("experiment")) for item in records.scan(ws) if item.head.get("experiment")}
+    return {str(item.head.get("experiment")) for item in scan_items(ws) if item.head.get("experiment")}
 
 
 def all_experiments(ws: Workspace) -> dict[str, str]:
@@ -87,6 +87,11 @@ def entity(ws: Workspace, experiment_id: str, name: str) -> Experiment:
         created = _created.get((str(ws.root), experiment_id))
     when = created[1] if created else None
     return Experiment(
-        experiment_id=experiment_id, name=name, artifact_location=f"{store_uri(ws)}/experiments",
-        lifecycle_stage=LifecycleStage.ACTIVE, tags=[], creation_time=when, last_update_time=when,
-    )  # fmt: skip
+        experiment_id=experiment_id,
+        name=name,
+        artifact_location=f"{store_uri(ws)}/experiments",
+        lifecycle_stage=LifecycleStage.ACTIVE,
+        tags=[],
+        creation_time=when,
+        last_update_time=when,
+    )

@@ -21,9 +21,9 @@ from typing import Any
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INVALID_STATE, RESOURCE_DOES_NOT_EXIST
 
+from ledger.core.workspace import Workspace
 from ledger.write import tracking
 from ledger.write.outcome import outcome_of
-from ledger.core.workspace import Workspace
 
 _lock = threading.RLock()
 _open: dict[str, Live] = {}
@@ -49,14 +49,24 @@ class Live:
     status: str = "RUNNING"
     end_ms: int | None = None
     record: dict[str, Any] | None = None
+    description: str | None = None
 
     @property
     def id(self) -> str:
         return self.run.id
 
 
-def start(ws: Workspace, *, name: str, description: str | None, tags: dict[str, str], experiment: str,
-          experiment_id: str, user: str, start_ms: int) -> Live:  # fmt: skip
+def start(
+    ws: Workspace,
+    *,
+    name: str,
+    description: str | None,
+    tags: dict[str, str],
+    experiment: str,
+    experiment_id: str,
+    user: str,
+    start_ms: int,
+) -> Live:
     """A new ledger run (context captured, `running` record written), or, under
     `ledger run`, the run that command owns (its first top-level MLflow run)."""
     _install_excepthook()
@@ -74,9 +84,10 @@ def start(ws: Workspace, *, name: str, description: str | None, tags: dict[str, 
         start_ms = int(round(attached.started * 1000))
     else:
         started = _dt.datetime.fromtimestamp(start_ms / 1000, tz=_dt.timezone.utc)
-        run = tracking.Run.create(ws, name=name, description=description, tags=tags,
-                                  experiment=experiment, started=started)  # fmt: skip
-    live = Live(run, ws, experiment_id, experiment, name, user, start_ms, tags=dict(tags))
+        run = tracking.Run.create(
+            ws, name=name, description=description, tags=tags, experiment=experiment, started=started
+        )
+    live = Live(run, ws, experiment_id, experiment, name, user, start_ms, tags=dict(tags), description=description)
     with _lock:
         _open[live.id] = live
     return live
@@ -97,12 +108,14 @@ def writable(run_id: str) -> Live:
         if run_id in _done:
             raise MlflowException(
                 f"run {run_id} has ended and its ledger record is committed: records are not "
-                "changed afterwards; log to a new run", INVALID_STATE,
-            )  # fmt: skip
+                "changed afterwards; log to a new run",
+                INVALID_STATE,
+            )
     raise MlflowException(
         f"run {run_id} is not open in this process: a ledger run is written by the process "
-        "that started it (start a new run to log more)", RESOURCE_DOES_NOT_EXIST,
-    )  # fmt: skip
+        "that started it (start a new run to log more)",
+        RESOURCE_DOES_NOT_EXIST,
+    )
 
 
 def end(live: Live, mlflow_status: str, end_ms: int | None) -> None:

@@ -7,28 +7,35 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
 import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from mlflow.entities import LoggedModel, LoggedModelStatus
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import RESOURCE_DOES_NOT_EXIST
 
-from ledger.read import records
+from ledger.core.workspace import Workspace
 from ledger.mlflow_store import live
 from ledger.mlflow_store.unsupported import Unsupported
 from ledger.mlflow_store.uri import artifact_uri
-from ledger.core.workspace import Workspace
+from ledger.read.api import scan_items
 
 TAG_PREFIX = "ledger.model."
 _lock = threading.Lock()
 _models: dict[str, LoggedModel] = {}
 
 
-def create(ws: Workspace, experiment_id: str, name: str | None, source_run_id: str | None, tags: Any,
-           params: Any, model_type: str | None) -> LoggedModel:  # fmt: skip
+def create(
+    ws: Workspace,
+    experiment_id: str,
+    name: str | None,
+    source_run_id: str | None,
+    tags: Any,
+    params: Any,
+    model_type: str | None,
+) -> LoggedModel:
     if source_run_id is None:
         raise MlflowException.invalid_parameter_value(
             "log_model outside a run: a ledger keeps models as artifacts of a run; start a run first"
@@ -40,11 +47,18 @@ def create(ws: Workspace, experiment_id: str, name: str | None, source_run_id: s
     opened.model_dirs.add(name)
     now = int(time.time() * 1000)
     model = LoggedModel(
-        experiment_id=experiment_id, model_id=model_id, name=name,
-        artifact_location=artifact_uri(ws, source_run_id, name), creation_timestamp=now,
-        last_updated_timestamp=now, model_type=model_type, source_run_id=source_run_id,
-        status=LoggedModelStatus.PENDING, tags=_pairs(tags), params=_pairs(params),
-    )  # fmt: skip
+        experiment_id=experiment_id,
+        model_id=model_id,
+        name=name,
+        artifact_location=artifact_uri(ws, source_run_id, name),
+        creation_timestamp=now,
+        last_updated_timestamp=now,
+        model_type=model_type,
+        source_run_id=source_run_id,
+        status=LoggedModelStatus.PENDING,
+        tags=_pairs(tags),
+        params=_pairs(params),
+    )
     with _lock:
         _models[model_id] = model
     return model
@@ -66,7 +80,7 @@ def _recorded(ws: Workspace, experiment_ids: set[str] | None = None) -> Iterator
     from ledger.mlflow.entities import millis
     from ledger.mlflow_store.experiments import id_for
 
-    for item in records.scan(ws):
+    for item in scan_items(ws):
         experiment_id = id_for(ws, str(item.head.get("experiment") or ws.config.experiment))
         if experiment_ids is not None and experiment_id not in experiment_ids:
             continue
@@ -75,10 +89,15 @@ def _recorded(ws: Workspace, experiment_ids: set[str] | None = None) -> Iterator
         for key, name in (rec.get("tags") or {}).items():
             if str(key).startswith(TAG_PREFIX):
                 yield LoggedModel(
-                    experiment_id=experiment_id, model_id=str(key)[len(TAG_PREFIX) :], name=str(name),
-                    artifact_location=artifact_uri(ws, str(rec["id"]), str(name)), creation_timestamp=when,
-                    last_updated_timestamp=when, source_run_id=str(rec["id"]), status=LoggedModelStatus.READY,
-                )  # fmt: skip
+                    experiment_id=experiment_id,
+                    model_id=str(key)[len(TAG_PREFIX) :],
+                    name=str(name),
+                    artifact_location=artifact_uri(ws, str(rec["id"]), str(name)),
+                    creation_timestamp=when,
+                    last_updated_timestamp=when,
+                    source_run_id=str(rec["id"]),
+                    status=LoggedModelStatus.READY,
+                )
 
 
 def get(ws: Workspace, model_id: str) -> LoggedModel:

@@ -15,11 +15,12 @@ from typing import Any
 from mlflow.entities import Run, ViewType
 from mlflow.utils.search_utils import SearchUtils
 
-from ledger.read import records
+from ledger.core.workspace import Workspace
 from ledger.mlflow.entities import flat_params, millis
 from ledger.mlflow_store import experiments
 from ledger.mlflow_store.convert import STATUS_TO_MLFLOW, latest_metrics, system_tags
-from ledger.core.workspace import Workspace
+from ledger.read import records
+from ledger.read.api import scan_items
 
 
 class _Info:
@@ -91,8 +92,14 @@ class View:
 
     inputs = _Inputs()
 
-    def __init__(self, head: dict[str, Any], load: Callable[[], dict[str, Any]], experiment_id: str,
-                 artifact_uri: Callable[[str], str], make: Callable[[], Run]):  # fmt: skip
+    def __init__(
+        self,
+        head: dict[str, Any],
+        load: Callable[[], dict[str, Any]],
+        experiment_id: str,
+        artifact_uri: Callable[[str], str],
+        make: Callable[[], Run],
+    ):
         self.head = head
         self.record = load
         self.experiment_id = experiment_id
@@ -121,14 +128,18 @@ def search(
     return [view.make() for view in page], token.decode("ascii") if isinstance(token, bytes) else token
 
 
-def record_views(ws: Workspace, experiment_ids: Iterable[str], skip: set[str],
-                 to_run: Callable[[dict[str, Any], str], Run],
-                 artifact_uri: Callable[[str], str]) -> list[View]:  # fmt: skip
+def record_views(
+    ws: Workspace,
+    experiment_ids: Iterable[str],
+    skip: set[str],
+    to_run: Callable[[dict[str, Any], str], Run],
+    artifact_uri: Callable[[str], str],
+) -> list[View]:
     """Views of the records (HEAD and the working tree) in the given experiments."""
     wanted = {str(e) for e in experiment_ids}
     ids: dict[str, str] = {}
     views = []
-    for item in records.scan(ws):
+    for item in scan_items(ws):
         head = item.head
         if head.get("id") in skip:
             continue
@@ -142,8 +153,12 @@ def record_views(ws: Workspace, experiment_ids: Iterable[str], skip: set[str],
     return views
 
 
-def _view(item: records.Item, experiment_id: str, to_run: Callable[[dict[str, Any], str], Run],
-          artifact_uri: Callable[[str], str]) -> View:  # fmt: skip
+def _view(
+    item: records.Item,
+    experiment_id: str,
+    to_run: Callable[[dict[str, Any], str], Run],
+    artifact_uri: Callable[[str], str],
+) -> View:
     def load() -> dict[str, Any]:
         return item.record
 

@@ -32,16 +32,16 @@ from mlflow.utils.name_utils import _generate_random_name
 from mlflow.utils.search_utils import SearchExperimentsUtils
 
 from ledger.core import record
-from ledger.write import journal
-from ledger.read import records
-from ledger.read.locate import companion_file
+from ledger.core.redact import scrub_paths
 from ledger.mlflow_store import experiments, live, models
 from ledger.mlflow_store.convert import STATUS_TO_MLFLOW, history, single_point, to_run
 from ledger.mlflow_store.search import View, record_views, search
 from ledger.mlflow_store.unsupported import Unsupported, refuse_unsupported
 from ledger.mlflow_store.uri import artifact_uri, workspace_for
-from ledger.core.redact import scrub_paths
+from ledger.read import records
+from ledger.read.locate import companion_file
 from ledger.read.sources import Selection, entries
+from ledger.write import journal
 
 PARENT_TAG = "mlflow.parentRunId"
 RUN_NAME_TAG = "mlflow.runName"
@@ -89,12 +89,19 @@ class LedgerStore(AbstractStore):
 
     # ------------------------------------------------------------------ experiments
 
-    def search_experiments(self, view_type: int = ViewType.ACTIVE_ONLY, max_results: int = 1000,
-                           filter_string: str | None = None, order_by: list[str] | None = None,
-                           page_token: str | None = None) -> PagedList:  # fmt: skip
-        found = [] if view_type == ViewType.DELETED_ONLY else [
-            experiments.entity(self.ws, eid, name) for eid, name in experiments.all_experiments(self.ws).items()
-        ]  # fmt: skip
+    def search_experiments(
+        self,
+        view_type: int = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        filter_string: str | None = None,
+        order_by: list[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList:
+        found = (
+            []
+            if view_type == ViewType.DELETED_ONLY
+            else [experiments.entity(self.ws, eid, name) for eid, name in experiments.all_experiments(self.ws).items()]
+        )
         found = SearchExperimentsUtils.filter(found, filter_string)
         found = SearchExperimentsUtils.sort(found, order_by or ["name ASC"])
         start = SearchExperimentsUtils.parse_start_offset_from_page_token(page_token)
@@ -120,8 +127,9 @@ class LedgerStore(AbstractStore):
 
     # ------------------------------------------------------------------ runs: writes
 
-    def create_run(self, experiment_id: str, user_id: str, start_time: int, tags: list[RunTag],
-                   run_name: str | None) -> Run:  # fmt: skip
+    def create_run(
+        self, experiment_id: str, user_id: str, start_time: int, tags: list[RunTag], run_name: str | None
+    ) -> Run:
         experiment_id = str(experiment_id)
         experiment = experiments.name_for(self.ws, experiment_id)
         values = _check_tags(self.ws, list(tags or []))
@@ -132,9 +140,16 @@ class LedgerStore(AbstractStore):
         if name and len(name) > 200:
             raise MlflowException.invalid_parameter_value("a run name of more than 200 characters")
         started = start_time if start_time is not None else int(time.time() * 1000)
-        opened = live.start(self.ws, name=name or "", description=description, tags=values,
-                            experiment=experiment, experiment_id=experiment_id, user=user_id or "",
-                            start_ms=started)  # fmt: skip
+        opened = live.start(
+            self.ws,
+            name=name or "",
+            description=description,
+            tags=values,
+            experiment=experiment,
+            experiment_id=experiment_id,
+            user=user_id or "",
+            start_ms=started,
+        )
         if not name:
             opened.name = opened.run.name
         return self._live_run(opened)
@@ -145,8 +160,10 @@ class LedgerStore(AbstractStore):
         if opened is None:
             run = self.get_run(run_id)
             if status != run.info.status:
-                raise MlflowException(f"run {run_id} has ended {run.info.status}: a ledger record is not "
-                                      "changed afterwards", INVALID_STATE)  # fmt: skip
+                raise MlflowException(
+                    f"run {run_id} has ended {run.info.status}: a ledger record is not changed afterwards",
+                    INVALID_STATE,
+                )
             return run.info
         if opened.status == "RUNNING":
             if run_name and run_name != opened.name:
@@ -202,8 +219,8 @@ class LedgerStore(AbstractStore):
         if RUN_NAME_TAG in values:
             self._rename(opened, values.pop(RUN_NAME_TAG))
         if NOTE_TAG in values:
-            opened.run.set_fields(description=values.pop(NOTE_TAG))
-            opened.tags[NOTE_TAG] = ""  # shown from the description
+            opened.description = values.pop(NOTE_TAG)
+            opened.run.set_fields(description=opened.description)
         if values:
             opened.run.set_tags(values)
             opened.tags.update(values)
@@ -230,12 +247,20 @@ class LedgerStore(AbstractStore):
 
     def _live_run(self, opened: live.Live) -> Run:
         info = RunInfo(
-            run_id=opened.id, experiment_id=opened.experiment_id, user_id=opened.user,
-            status=opened.status, start_time=opened.start_ms, end_time=opened.end_ms,
-            lifecycle_stage="active", artifact_uri=artifact_uri(self.ws, opened.id), run_name=opened.name,
-        )  # fmt: skip
-        tags = {k: v for k, v in opened.tags.items() if k != NOTE_TAG}
+            run_id=opened.id,
+            experiment_id=opened.experiment_id,
+            user_id=opened.user,
+            status=opened.status,
+            start_time=opened.start_ms,
+            end_time=opened.end_ms,
+            lifecycle_stage="active",
+            artifact_uri=artifact_uri(self.ws, opened.id),
+            run_name=opened.name,
+        )
+        tags = dict(opened.tags)
         tags[RUN_NAME_TAG] = opened.name
+        if opened.description:
+            tags[NOTE_TAG] = opened.description
         if opened.user:
             tags.setdefault("mlflow.user", opened.user)
         metrics = [Metric(k, v, ts, step) for k, (step, ts, v) in opened.latest.items()]
@@ -264,8 +289,9 @@ class LedgerStore(AbstractStore):
             return self._live_run(opened)
         return self._record_run(self.find_item(self.ws, run_id).record)
 
-    def get_metric_history(self, run_id: str, metric_key: str, max_results: int | None = None,
-                           page_token: str | None = None) -> PagedList:  # fmt: skip
+    def get_metric_history(
+        self, run_id: str, metric_key: str, max_results: int | None = None, page_token: str | None = None
+    ) -> PagedList:
         opened = live.get(run_id)
         if opened is not None:
             opened.run.flush()
@@ -282,12 +308,20 @@ class LedgerStore(AbstractStore):
         points = history(data.decode("utf-8", "replace"), metric_key, start) if data else []
         return PagedList(points or single_point(rec, metric_key), None)
 
-    def _search_runs(self, experiment_ids: list[str], filter_string: str | None, run_view_type: int,
-                     max_results: int, order_by: list[str] | None, page_token: str | None) -> tuple[list[Run], str | None]:  # fmt: skip
+    def _search_runs(
+        self,
+        experiment_ids: list[str],
+        filter_string: str | None,
+        run_view_type: int,
+        max_results: int,
+        order_by: list[str] | None,
+        page_token: str | None,
+    ) -> tuple[list[Run], str | None]:
         wanted = {str(e) for e in experiment_ids or []}
         opened = [o for o in live.all_in_process() if o.experiment_id in wanted and o.ws.root == self.ws.root]
-        views = record_views(self.ws, wanted, {o.id for o in opened}, self._record_run_in,
-                             lambda run_id: artifact_uri(self.ws, run_id))  # fmt: skip
+        views = record_views(
+            self.ws, wanted, {o.id for o in opened}, self._record_run_in, lambda run_id: artifact_uri(self.ws, run_id)
+        )
         views += [self._live_view(o) for o in opened]
         return search(self.ws, views, filter_string, run_view_type, max_results, order_by, page_token)
 
@@ -296,23 +330,46 @@ class LedgerStore(AbstractStore):
 
     def _live_view(self, opened: live.Live) -> View:
         run = self._live_run(opened)
-        head = {"id": opened.id, "name": opened.name, "status": _ledger_status(opened.status),
-                "started_at": record.timestamp(_dt.datetime.fromtimestamp(opened.start_ms / 1000, _dt.timezone.utc)),
-                "metrics": {m.key: m.value for m in run.data.metrics}}  # fmt: skip
-        full = {**head, "params": dict(opened.params), "tags": run.data.tags, "author": {"user": opened.user},
-                "ended_at": None if opened.end_ms is None else record.timestamp(
-                    _dt.datetime.fromtimestamp(opened.end_ms / 1000, _dt.timezone.utc))}  # fmt: skip
+        head = {
+            "id": opened.id,
+            "name": opened.name,
+            "status": _ledger_status(opened.status),
+            "started_at": record.timestamp(_dt.datetime.fromtimestamp(opened.start_ms / 1000, _dt.timezone.utc)),
+            "metrics": dict(run.data.metrics),
+        }
+        full = {
+            **head,
+            "params": dict(opened.params),
+            "tags": run.data.tags,
+            "author": {"user": opened.user},
+            "ended_at": None
+            if opened.end_ms is None
+            else record.timestamp(_dt.datetime.fromtimestamp(opened.end_ms / 1000, _dt.timezone.utc)),
+        }
         return View(head, lambda: full, opened.experiment_id, lambda run_id: run.info.artifact_uri, lambda: run)
 
     # ------------------------------------------------------------------ logged models
 
-    def create_logged_model(self, experiment_id: str = "0", name: str | None = None, source_run_id: str | None = None,
-                            tags: Any = None, params: Any = None, model_type: str | None = None) -> Any:  # fmt: skip
+    def create_logged_model(
+        self,
+        experiment_id: str = "0",
+        name: str | None = None,
+        source_run_id: str | None = None,
+        tags: Any = None,
+        params: Any = None,
+        model_type: str | None = None,
+    ) -> Any:
         return models.create(self.ws, str(experiment_id), name, source_run_id, tags, params, model_type)
 
-    def search_logged_models(self, experiment_ids: list[str], filter_string: str | None = None,
-                             datasets: Any = None, max_results: int | None = None, order_by: Any = None,
-                             page_token: str | None = None) -> PagedList:  # fmt: skip
+    def search_logged_models(
+        self,
+        experiment_ids: list[str],
+        filter_string: str | None = None,
+        datasets: Any = None,
+        max_results: int | None = None,
+        order_by: Any = None,
+        page_token: str | None = None,
+    ) -> PagedList:
         if datasets or order_by or page_token:
             raise Unsupported("search_logged_models(datasets=, order_by=, page_token=)")
         found = models.search(self.ws, experiment_ids, filter_string)

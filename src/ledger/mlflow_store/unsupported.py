@@ -12,19 +12,34 @@ from mlflow.protos.databricks_pb2 import NOT_IMPLEMENTED
 from mlflow.store.tracking.abstract_store import AbstractStore
 
 _HINTS = (
-    (("trace", "span", "assessment", "session"), "traces are not kept in a ledger: send MLflow tracing to an "
-     "MLflow store of its own (e.g. sqlite:///mlflow.db)"),
-    (("delete_run", "restore_run"), "a ledger keeps every run (the git history is the record): tag the run "
-     "instead, e.g. mlflow.set_tag('discarded', 'true')"),
-    (("experiment",), "experiments are the names on ledger records: start runs under another name with "
-     "mlflow.set_experiment"),
+    (
+        ("trace", "span", "assessment", "session"),
+        "traces are not kept in a ledger: send MLflow tracing to an MLflow store of its own (e.g. sqlite:///mlflow.db)",
+    ),
+    (
+        ("delete_run", "restore_run"),
+        "a ledger keeps every run (the git history is the record): tag the run "
+        "instead, e.g. mlflow.set_tag('discarded', 'true')",
+    ),
+    (
+        ("experiment",),
+        "experiments are the names on ledger records: start runs under another name with mlflow.set_experiment",
+    ),
     (("delete_tag",), "a record keeps its tags: set the tag to another value"),
-    (("registry", "registered_model", "model_version", "alias"), "record model decisions with `ledger select RUN "
-     "--rationale TEXT` (GTO-compatible tags); the model files are artifacts of their run"),
-    (("logged_model",), "models are artifacts of their run: use `ledger artifact get RUN NAME` "
-     "or mlflow.artifacts.download_artifacts"),
-    (("dataset",), "data versions come from DVC: `dvc add` the data, and each run records its version "
-     "(mlflow.log_input is recorded too)"),
+    (
+        ("registry", "registered_model", "model_version", "alias"),
+        "record model decisions with `ledger select RUN "
+        "--rationale TEXT` (GTO-compatible tags); the model files are artifacts of their run",
+    ),
+    (
+        ("logged_model",),
+        "models are artifacts of their run: use `ledger artifact get RUN NAME` or mlflow.artifacts.download_artifacts",
+    ),
+    (
+        ("dataset",),
+        "data versions come from DVC: `dvc add` the data, and each run records its version "
+        "(mlflow.log_input is recorded too)",
+    ),
     (("prompt",), "prompts are not kept in a ledger: use an MLflow store of its own"),
 )
 _DEFAULT = "this is not part of a ledger: use an MLflow store of its own (e.g. sqlite:///mlflow.db) for it"

@@ -16,8 +16,8 @@ from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 
 from ledger.core import record
-from ledger.errors import LedgerError
 from ledger.core.workspace import Workspace
+from ledger.errors import LedgerError
 
 SCHEME = "ledger"
 _ARTIFACTS = re.compile(
@@ -29,11 +29,14 @@ def workspace_for(store_uri: str | None) -> Workspace:
     """The repository a `ledger:` tracking URI names."""
     parsed = urllib.parse.urlparse(store_uri or f"{SCHEME}:")
     if parsed.scheme != SCHEME:
-        raise MlflowException(f"not a ledger URI: {store_uri!r} (use `ledger:` or `ledger:///path/to/repo`)",
-                              INVALID_PARAMETER_VALUE)  # fmt: skip
+        raise MlflowException(
+            f"not a ledger URI: {store_uri!r} (use `ledger:` or `ledger:///path/to/repo`)", INVALID_PARAMETER_VALUE
+        )
     if parsed.netloc not in ("", "localhost"):
-        raise MlflowException(f"{store_uri!r} names a host: a ledger is a local git repository; use "
-                              "`ledger:///path/to/repo`", INVALID_PARAMETER_VALUE)  # fmt: skip
+        raise MlflowException(
+            f"{store_uri!r} names a host: a ledger is a local git repository; use `ledger:///path/to/repo`",
+            INVALID_PARAMETER_VALUE,
+        )
     path = urllib.parse.unquote(parsed.path)
     try:
         return Workspace.find(Path(path) if path else None)

@@ -50,6 +50,7 @@ ATTRIBUTES = {
     "code.commit": ("code", "commit"), "code.branch": ("code", "branch"),
     "code.dirty": ("code", "dirty"), "cost": ("cost", "amount"),
 }  # fmt: skip
+RUN_NAME_TAG = "mlflow.runName"
 OPERATORS = ("==", "!=", "<>", "<=", ">=", "=", "<", ">")
 _TOKEN = re.compile(
     r"""\s*(?:
@@ -179,6 +180,7 @@ class _Parser:
         self.toks = _tokens(expr)
         self.i = 0
         self.fields: set[str] = set()
+        self.case_free = False  # the last field read compares without case (statuses)
 
     def peek(self) -> _Tok:
         return self.toks[self.i]
@@ -250,6 +252,16 @@ class _Parser:
         else:
             path = self.attribute(".".join(parts), tok)
         self.fields.add(path[0])
+        self.case_free = path == ("status",)  # `status = 'FINISHED'` (MLflow's spelling) works
+        if path == ("status",):
+            return lambda rec: _lower(_walk(rec, path))
+        if path == ("tags", RUN_NAME_TAG):  # MLflow's name for the run name, on any record
+
+            def run_name(rec: dict[str, Any]) -> Any:
+                value = _walk(rec, path)
+                return _walk(rec, ("name",)) if value is _MISSING else value
+
+            return run_name
         if path[0] == "params" and len(path) > 2:
             flat = ("params", ".".join(path[1:]))  # MLflow-style flattened keys work too
 
@@ -281,12 +293,13 @@ class _Parser:
 
     def comparison(self) -> Predicate:
         get = self.field()
+        case_free = self.case_free
         negate = False
         if self.word("not"):
             self.take()
             negate = True
         if self.word("like", "ilike"):
-            insensitive = self.take().text.lower() == "ilike"
+            insensitive = self.take().text.lower() == "ilike" or case_free
             tok = self.peek()
             pattern = self.value()
             if not isinstance(pattern, str):
@@ -309,6 +322,8 @@ class _Parser:
             while self.peek().text == ",":
                 self.take()
                 options.append(self.value())
+            if case_free:
+                options = [_lower(o) for o in options]
             if self.peek().text != ")":
                 raise self.fail("expected `,` or `)` in the IN list")
             self.take()
@@ -326,9 +341,13 @@ class _Parser:
         if tok.kind != "op":
             raise self.fail("expected an operator (= != < <= > >= LIKE ILIKE IN)")
         self.take()
-        right = self.value()
+        right = _lower(self.value()) if case_free else self.value()
         op = tok.text
         return lambda rec: _compare(get(rec), op, right)
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
 
 
 def _walk(rec: dict[str, Any], path: tuple[str, ...]) -> Any:
