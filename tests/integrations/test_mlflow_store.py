@@ -19,30 +19,8 @@ import pytest
 
 from ledger.core import yamlio
 from support.mlflow_plugin import plugin_env, plugin_site
-from support.mlflow_scripts import AUTOLOG, COMMON, DUMP, TRAIN
+from support.mlflow_scripts import AUTOLOG, DUMP, LIFECYCLE, TRAIN
 from support.repo import git, ledger_cli, records
-
-# MLflow's quickstart habits: a run ended by an exception, a run never ended (no `with`,
-# no end_run()) with a logged model, as the docs write them.
-LIFECYCLE = (
-    COMMON
-    + """
-mlflow.set_experiment("lifecycle")
-try:
-    with mlflow.start_run(run_name="broken"):
-        mlflow.log_param("alpha", 0.1)
-        raise ValueError("diverged")
-except ValueError:
-    pass
-
-mlflow.start_run(run_name="left-open")
-lr = ElasticNet(alpha=0.5, l1_ratio=0.5, random_state=42).fit(train_x, train_y)
-mlflow.log_params({"alpha": 0.5, "l1_ratio": 0.5})
-for step in range(3):
-    mlflow.log_metric("rmse", eval_metrics(test_y, lr.predict(test_x))[0] + step, step=step)
-mlflow.sklearn.log_model(lr, name="model")
-"""
-)
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import random
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +12,7 @@ import pytest
 mlflow = pytest.importorskip("mlflow")
 
 from mlflow import MlflowClient  # noqa: E402
-from mlflow.entities import Metric, Param, RunTag  # noqa: E402
+from mlflow.entities import Metric, Param  # noqa: E402
 from mlflow.exceptions import MlflowException  # noqa: E402
 
 from support.mlflow_plugin import plugin_site, register_in_process  # noqa: E402
@@ -149,8 +148,7 @@ def test_runs_are_read_back_in_a_new_store(stores: dict[str, tuple[MlflowClient,
     client, ids = stores["ledger"]
     store = LedgerStore(client.tracking_uri)
     fresh = store.find_item(store.ws, ids["r003"]).record
-    assert fresh["status"] == "finished" and fresh["params"] == {"alpha": client.get_run(ids["r003"]).data.params["alpha"],
-                                                                  "model": fresh["params"]["model"]}  # fmt: skip
+    assert fresh["status"] == "finished" and set(fresh["params"]) == {"alpha", "model"}
     assert [m.step for m in store.get_metric_history(ids["r003"], "loss")] == [0, 1, 2, 3]
 
 

@@ -70,6 +70,28 @@ with mlflow.start_run(run_name="autolog"):
 """
 )
 
+# MLflow's quickstart habits: a run ended by an exception, a run never ended (no `with`,
+# no end_run()) with a logged model, as the docs write them.
+LIFECYCLE = (
+    COMMON
+    + """
+mlflow.set_experiment("lifecycle")
+try:
+    with mlflow.start_run(run_name="broken"):
+        mlflow.log_param("alpha", 0.1)
+        raise ValueError("diverged")
+except ValueError:
+    pass
+
+mlflow.start_run(run_name="left-open")
+lr = ElasticNet(alpha=0.5, l1_ratio=0.5, random_state=42).fit(train_x, train_y)
+mlflow.log_params({"alpha": 0.5, "l1_ratio": 0.5})
+for step in range(3):
+    mlflow.log_metric("rmse", eval_metrics(test_y, lr.predict(test_x))[0] + step, step=step)
+mlflow.sklearn.log_model(lr, name="model")
+"""
+)
+
 # Run in a subprocess with real MLflow: run each script unchanged, then dump what MLflow
 # recorded (params, latest metrics, metric histories, tags) as JSON.
 DUMP = """\

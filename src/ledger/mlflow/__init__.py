@@ -14,6 +14,8 @@ MLflow is not imported. What ledger.mlflow does not provide raises `Unsupported`
 from __future__ import annotations
 
 import importlib
+import importlib.abc
+import sys
 import warnings
 from typing import Any
 
@@ -37,7 +39,7 @@ from ledger.mlflow.search import get_run, search_runs
 
 __all__ = [
     "ActiveRun", "Experiment", "MlflowException", "Run", "RunData", "RunInfo", "Unsupported",
-    "active_run", "autolog", "create_experiment", "end_run", "get_experiment_by_name",
+    "active_run", "autolog", "last_active_run", "log_input", "create_experiment", "end_run", "get_experiment_by_name",
     "get_run", "get_tracking_uri", "log_artifact", "log_artifacts", "log_dict", "log_figure",
     "log_metric", "log_metrics", "log_param", "log_params", "log_text", "search_runs",
     "set_experiment", "set_tag", "set_tags", "set_tracking_uri", "start_run",
@@ -91,6 +93,56 @@ def get_experiment_by_name(name: str) -> Experiment | None:
 def __getattr__(name: str) -> Any:
     if name.startswith("_"):
         raise AttributeError(name)
-    if name == "sklearn":  # like MLflow, `mlflow.sklearn` works without importing it
-        return importlib.import_module(f"{__name__}.sklearn")
+    if name in SUBMODULES:  # like MLflow, `mlflow.sklearn` works without importing it
+        return importlib.import_module(f"{__name__}.{name}")
     raise Unsupported(name)
+
+
+def log_input(dataset: Any, context: str | None = None, tags: dict[str, str] | None = None,
+              model: Any = None) -> None:  # fmt: skip
+    """Record a dataset made by `mlflow.data.from_pandas`/`from_numpy` (its statistics)."""
+    from ledger.mlflow.data import Dataset
+    from ledger.mlflow.fluent import current
+
+    if not isinstance(dataset, Dataset):
+        raise Unsupported(f"log_input({type(dataset).__name__})", "make it with mlflow.data.from_pandas or from_numpy")
+    current(None, "log_input").run.log_dataset(dataset.name, dataset.data, target=dataset.targets, context=context)
+
+
+def last_active_run() -> Run | None:
+    """The run that ended last in this process (or the active one), as MLflow gives it."""
+    from ledger.mlflow.fluent import last_active_run_id
+
+    active = active_run()
+    if active is not None:
+        return get_run(active.info.run_id)
+    run_id = last_active_run_id()
+    return get_run(run_id) if run_id else None
+
+
+SUBMODULES = ("sklearn", "models", "tracking", "data")
+
+
+class _RealMlflowGuard(importlib.abc.MetaPathFinder):
+    """`import mlflow.sklearn` in a module where `mlflow` is this shim would rebind the name
+    to real MLflow and silently record elsewhere: say so instead (ImportError)."""
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> None:
+        if fullname != "mlflow" and not fullname.startswith("mlflow."):
+            return None
+        frame = sys._getframe(1)
+        while frame is not None and frame.f_code.co_filename.startswith("<frozen"):
+            frame = frame.f_back  # type: ignore[assignment]
+        shim = sys.modules.get(__name__)
+        if frame is not None and shim is not None and frame.f_globals.get("mlflow") is shim:
+            raise ImportError(
+                f"`import {fullname}...` here would switch this script from ledger.mlflow to real MLflow "
+                "(it rebinds the name `mlflow`): mlflow.sklearn, mlflow.models, mlflow.tracking and "
+                "mlflow.data already work with `import ledger.mlflow as mlflow`, so delete that import "
+                "(or write `import ledger.mlflow.sklearn`, ...)"
+            )
+        return None
+
+
+if not any(isinstance(f, _RealMlflowGuard) for f in sys.meta_path):
+    sys.meta_path.insert(0, _RealMlflowGuard())

@@ -10,6 +10,8 @@ FAILED.
 
 from __future__ import annotations
 
+import atexit
+import sys
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +36,8 @@ _lock = threading.RLock()
 _stack: list[_Active] = []
 _experiment: list[str] = []  # the experiment set by set_experiment (at most one entry)
 _used: set[str] = set()  # the `ledger run` run, once an MLflow run has been it
+_last: list[str] = []  # the id of the run that ended last (last_active_run)
+_uncaught: list[BaseException] = []
 
 
 def set_experiment(experiment_name: str | None = None, experiment_id: str | None = None) -> Experiment:
@@ -79,6 +83,7 @@ def start_run(
         raise Unsupported("start_run(run_id=...)", "resuming a run is not possible: start a new one")
     if log_system_metrics:
         raise Unsupported("start_run(log_system_metrics=True)", "ledger records resources itself")
+    _install_excepthook()
     with _lock:
         if _stack and not nested and parent_run_id is None:
             raise MlflowException(
@@ -152,7 +157,43 @@ def _end(active: _Active, status: str, error: dict[str, Any] | None) -> None:
     _stack.remove(active)
     if active.run in tracking._active:
         tracking._active.remove(active.run)
+    _last[:] = [active.run.id]
     active.run.end(status, error)
+
+
+def last_active_run_id() -> str | None:
+    """The id of the run that ended last in this process."""
+    return _last[0] if _last else None
+
+
+def _install_excepthook() -> None:
+    """Remember an uncaught exception, so runs left open end FAILED with it."""
+    previous = sys.excepthook
+    if getattr(previous, "_ledger_mlflow_shim", False):
+        return
+
+    def hook(exc_type: type[BaseException], exc: BaseException, tb: Any) -> None:
+        _uncaught.append(exc)
+        previous(exc_type, exc, tb)
+
+    hook._ledger_mlflow_shim = True  # type: ignore[attr-defined]
+    sys.excepthook = hook
+
+
+@atexit.register
+def _end_open_runs() -> None:
+    """MLflow's quickstart never ends its run; MLflow ends it FINISHED at exit. So do we:
+    innermost first, every buffered metric point flushed into the committed record (FAILED
+    with the exception when an uncaught exception ended the interpreter)."""
+    status, error = tracking.outcome_of(_uncaught[-1] if _uncaught else None)
+    with _lock:
+        while _stack:
+            active = _stack[-1]
+            try:
+                _end(active, status, error)
+            except Exception:  # noqa: BLE001 - nothing useful to do at interpreter exit
+                if active in _stack:
+                    _stack.remove(active)
 
 
 def current(run_id: str | None = None, call: str = "log") -> _Active:

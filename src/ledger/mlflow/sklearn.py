@@ -11,6 +11,7 @@ from typing import Any
 from ledger.mlflow.artifacts import artifact_name
 from ledger.mlflow.exceptions import Unsupported
 from ledger.mlflow.fluent import current
+from ledger.mlflow.models import ModelInfo
 
 
 def autolog(log_models: bool = True, disable: bool = False, log_datasets: bool = True,
@@ -23,7 +24,8 @@ def autolog(log_models: bool = True, disable: bool = False, log_datasets: bool =
 
 
 def log_model(sk_model: Any, artifact_path: str | None = None, *, name: str | None = None,
-              registered_model_name: str | None = None, **options: Any) -> None:  # fmt: skip
+              registered_model_name: str | None = None, signature: Any = None,
+              **options: Any) -> ModelInfo:  # fmt: skip
     """Save the model as `<name>.pkl`, an artifact of kind `model` of the active run."""
     if registered_model_name is not None:
         raise Unsupported("sklearn.log_model(registered_model_name=...)",
@@ -35,6 +37,7 @@ def log_model(sk_model: Any, artifact_path: str | None = None, *, name: str | No
         with open(path, "wb") as fh:
             pickle.dump(sk_model, fh, protocol=pickle.HIGHEST_PROTOCOL)
         run.log_artifact(path, kind="model", name=path.name)
+    return ModelInfo(run.id, label, f"runs:/{run.id}/{path.name}", signature)
 
 
 def __getattr__(name: str) -> Any:
