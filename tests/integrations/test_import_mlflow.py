@@ -115,3 +115,33 @@ def test_bad_locations_are_one_line_errors(
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
     assert records(repo) == []
+
+
+def test_names_never_merge_and_cuts_are_reported(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`train loss` next to `train_loss`, spaces in tag names, a long tag: each kept apart
+    and each change listed (issue 13, item 5)."""
+    from mlflow import MlflowClient
+    from mlflow.entities import Metric, RunTag
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'names.db'}")
+    run = client.create_run("0", run_name="names")
+    metrics = [
+        Metric("train loss", 1.0, 1000, 0),
+        Metric("train_loss", 2.0, 1000, 0),
+        Metric("train loss", 0.5, 2000, 1),
+    ]
+    tags = [RunTag("my tag", "a"), RunTag("my_tag", "b"), RunTag("note", "x" * 2500)]
+    client.log_batch(run.info.run_id, metrics=metrics, tags=tags)
+    client.set_terminated(run.info.run_id)
+    assert main(["import", "mlflow", f"sqlite:///{tmp_path / 'names.db'}"]) == 0
+    out = capsys.readouterr().out
+    [rec] = [yamlio.load_file(p) for p in records(repo)]
+    assert rec["metrics"] == {"train_loss": 2.0, "train_loss-2": 0.5}
+    assert rec["tags"]["my_tag"] == "b" and rec["tags"]["my_tag-2"] == "a"
+    assert len(rec["tags"]["note"]) == 2000
+    assert "changed 3 names or values" in out
+    assert "metric 'train loss' renamed to 'train_loss-2' ('train_loss' is another metric)" in out
+    assert "tag 'my tag' renamed to 'my_tag-2' ('my_tag' is another tag)" in out
+    assert "tag 'note' cut from 2500 to 2000 characters" in out

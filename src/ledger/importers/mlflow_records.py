@@ -49,6 +49,7 @@ class Summary:
     skipped: Counter[str] = field(default_factory=Counter)
     commit: str | None = None
     pending: str | None = None
+    changed: list[str] = field(default_factory=list)  # names and values a record could not keep as they were
 
 
 def ledger_id(run: MlflowRun, secrets: tuple[str, ...] = ()) -> str:
@@ -72,6 +73,34 @@ def _word(key: str, limit: int) -> str:
     return _WS.sub("_", key.strip())[:limit] or "_"
 
 
+def record_names(keys: list[str], limit: int, kind: str, changed: list[str]) -> dict[str, str]:
+    """MLflow names -> names a record keeps (no whitespace, at most `limit` characters).
+
+    Two MLflow names never become one (`train loss` next to `train_loss` is recorded as
+    `train_loss-2`), and every change is noted in `changed`."""
+    names: dict[str, str] = {}
+    taken = {key for key in keys if _word(key, limit) == key}
+    for key in sorted(keys, key=lambda k: (_word(k, limit) != k, k)):
+        new = _word(key, limit)
+        if new != key:
+            base, n = new, 2
+            while new in taken:
+                suffix = f"-{n}"
+                new, n = base[: limit - len(suffix)] + suffix, n + 1
+            why = "cut" if len(_WS.sub("_", key.strip())) > limit else "renamed"
+            clash = f" ({base!r} is another {kind})" if new != base else ""
+            changed.append(f"{kind} {key!r} {why} to {new!r}{clash}")
+        taken.add(new)
+        names[key] = new
+    return names
+
+
+def _cut(text: str, limit: int, what: str, changed: list[str]) -> str:
+    if len(text) > limit:
+        changed.append(f"{what} cut from {len(text)} to {limit} characters")
+    return text[:limit]
+
+
 def _skip_reason(run: MlflowRun) -> str | None:
     if run.lifecycle == "deleted":
         return "deleted in MLflow"
@@ -82,9 +111,11 @@ def _skip_reason(run: MlflowRun) -> str | None:
     return None
 
 
-def _tags(ws: Workspace, run: MlflowRun, parent: str | None) -> dict[str, str]:
-    tags = {_word(k, 100): scrub_paths(v, ws.root)[:2000] for k, v in sorted(run.tags.items())
-            if k != _DESCRIPTION_TAG}  # fmt: skip
+def _tags(ws: Workspace, run: MlflowRun, parent: str | None, changed: list[str]) -> dict[str, str]:
+    keys = record_names([k for k in run.tags if k != _DESCRIPTION_TAG], 100, "tag", changed)
+    tags = {
+        new: _cut(scrub_paths(run.tags[k], ws.root), 2000, f"tag {k!r}", changed) for k, new in sorted(keys.items())
+    }
     tags[SOURCE_TAG] = "mlflow"
     tags[RUN_ID_TAG] = run.run_uuid
     tags["mlflow.experiment_id"] = run.experiment_id
@@ -102,22 +133,27 @@ def _code(run: MlflowRun) -> dict[str, Any] | None:
             "remote": strip_url_credentials(remote) if remote else None}  # fmt: skip
 
 
-def _write_series(path: Path, run: MlflowRun) -> None:
+def _write_series(path: Path, run: MlflowRun, names: dict[str, str]) -> None:
     """MLflow's metric histories, in its own order (step, then time), so the last point
     of each metric is what MLflow calls its latest value."""
     points = sorted(run.points, key=lambda p: (p[0], p[3], p[2], p[1]))
     start = run.start_ms or 0
     lines = [journal.SERIES_HEADER]
     for key, value, ts, step in points:
-        lines.append(journal.format_point(step, _word(key, 200), value, max(0, ts - start) / 1000))
+        lines.append(journal.format_point(step, names[key], value, max(0, ts - start) / 1000))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(lines), encoding="utf-8")
 
 
-def build_record(ws: Workspace, run: MlflowRun, run_id: str, parent: str | None) -> dict[str, Any]:
-    """Write one run's record (validated) and sidecar; returns the record."""
+def build_record(
+    ws: Workspace, run: MlflowRun, run_id: str, parent: str | None, changed: list[str] | None = None
+) -> dict[str, Any]:
+    """Write one run's record (validated) and sidecar; returns the record. What the record
+    could not keep as MLflow had it (names with spaces, long values) is noted in `changed`."""
+    changed = [] if changed is None else changed
     sidecar = ws.path(record.sidecar_dir(run_id))
-    _write_series(sidecar / journal.SERIES_FILE, run)
+    metric_names = record_names(sorted({p[0] for p in run.points}), 200, "metric", changed)
+    _write_series(sidecar / journal.SERIES_FILE, run, metric_names)
     fold = journal.Fold()
     fold.update(sidecar)
     started, ended = _moment(run.start_ms), _moment(run.end_ms)
@@ -125,10 +161,10 @@ def build_record(ws: Workspace, run: MlflowRun, run_id: str, parent: str | None)
     status = STATUSES[run.status]
     context = {
         "id": run_id,
-        "name": (run.name or run.run_uuid[:8])[:200],
+        "name": _cut(run.name or run.run_uuid[:8], 200, "run name", changed),
         "description": run.tags.get(_DESCRIPTION_TAG) or None,
-        "tags": _tags(ws, run, parent),
-        "experiment": run.experiment[:200],
+        "tags": _tags(ws, run, parent, changed),
+        "experiment": _cut(run.experiment, 200, "experiment name", changed),
         "started_at": record.timestamp(started),
         "author": {
             "name": None,
@@ -167,14 +203,16 @@ def import_mlflow(ws: Workspace, path_or_uri: str, cwd: Path, progress: Progress
             summary.skipped[reason] += 1
         else:
             parent = ids.get(run.tags.get("mlflow.parentRunId", ""))
+            changed: list[str] = []
             try:
-                rec = build_record(ws, run, run_id, parent)
+                rec = build_record(ws, run, run_id, parent, changed)
             except LedgerError as exc:
                 shutil.rmtree(ws.path(record.sidecar_dir(run_id)), ignore_errors=True)
                 summary.skipped[f"invalid: {exc}"] += 1
             else:
                 files.update(finalize.ledger_files(ws, rec))
                 summary.imported.append(run_id)
+                summary.changed += [f"{run_id}: {change}" for change in changed]
         if progress is not None:
             progress(done, len(runs))
     if files:

@@ -46,6 +46,10 @@ def run(args: argparse.Namespace) -> int:
     output.out(f"imported {len(summary.imported)} of {total} runs from {summary.source}")
     for reason, count in sorted(summary.skipped.items()):
         output.out(f"skipped {count}: {reason}")
+    if summary.changed:
+        output.out(f"changed {len(summary.changed)} names or values a record cannot keep as they were:")
+        for change in summary.changed:
+            output.out(f"  {change}")
     if summary.commit:
         output.out(f"committed {summary.commit[:8]}")
     elif summary.pending and summary.imported:
