@@ -184,3 +184,16 @@ def test_mlflow_server_searches_the_ledger(both: dict[str, tuple[Path, dict[str,
     )
     assert names[: len(expected)] == [r["name"] for r in expected]
     assert len(names) == 4  # the parent has no rmse: last
+
+
+def test_ledger_top_never_imports_mlflow(both: dict[str, tuple[Path, dict[str, Any]]]) -> None:
+    """Records written by the plugin are read without MLflow: it stays an optional import."""
+    root = both["ledger"][0]
+    code = (
+        "import sys\nfrom ledger.cli import main\n"
+        "assert main(['top', '--metric', 'rmse', '--where', \"tags.mlflow.runName = 'left-open'\"]) == 0\n"
+        "print(sorted(m for m in sys.modules if m == 'mlflow' or m.startswith(('mlflow.', 'ledger.mlflow'))))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "left-open" in proc.stdout and proc.stdout.strip().endswith("[]")
