@@ -170,10 +170,50 @@ def fetch_object(root: Path, md5: str, dest: Path) -> str:
             if not odb.exists(md5):
                 raise DataError(
                     f"object {md5} is neither in DVC's cache nor on the remote: "
-                    "run `dvc push` on the machine that made it"
+                    "run `ledger push` (or `dvc push`) on the machine that made it"
                 )
         shutil.copyfile(odb.oid_to_path(md5), dest)
     return origin
+
+
+def push_objects(root: Path, objects: Mapping[str, str]) -> tuple[int, list[str], str | None]:
+    """Push these objects (md5 -> the path they are, for messages) from DVC's cache to the
+    default remote. Returns (how many were sent, "path (md5)" of those not in the local
+    cache, a note when there is no default remote to push to)."""
+    from dvc.config import NoRemoteError
+    from dvc.exceptions import DvcException
+    from dvc_data.hashfile.hash_info import HashInfo
+
+    with _repo(root) as repo:
+        try:
+            repo.cloud.get_remote_odb(None, "push")
+        except NoRemoteError:
+            return (
+                0,
+                [],
+                (
+                    "DVC has no default remote, so the runs' DVC outputs stay in your DVC cache: "
+                    "add one (`dvc remote add -d NAME URL`) and run `ledger push` again"
+                ),
+            )
+        except DvcException as exc:
+            raise DataError(f"cannot push the runs' DVC outputs: {_first_line(exc)}: fix the DVC remote, "
+                            "or push the records alone with `ledger push --no-dvc`") from None  # fmt: skip
+        odb = repo.cache.local
+        present = sorted(md5 for md5 in objects if _complete(odb, md5))
+        missing = [f"{objects[md5]} ({md5})" for md5 in sorted(objects) if md5 not in present]
+        if not present:
+            return 0, missing, None
+        try:
+            result = repo.cloud.push([HashInfo("md5", md5) for md5 in present])
+        except DvcException as exc:
+            raise DataError(f"cannot push the runs' DVC outputs: {_first_line(exc)}: fix the DVC remote, "
+                            "or push the records alone with `ledger push --no-dvc`") from None  # fmt: skip
+        if result.failed:
+            failed = sorted(str(h.value) for h in result.failed)
+            raise DataError(f"DVC could not push {len(failed)} object(s) ({', '.join(failed[:3])}): "
+                            "check the DVC remote, or push the records alone with `ledger push --no-dvc`")  # fmt: skip
+        return len(result.transferred), missing, None
 
 
 # ---------------------------------------------------------------------------- reproduction
@@ -209,41 +249,61 @@ def _user_cache_dir(user_root: Path) -> str:
         return str(repo.cache.local_cache_dir)
 
 
-def restore(worktree: Path, entries: Mapping[str, str]) -> list[str]:
-    """Bring DVC-tracked data (path -> recorded md5) into the worktree, cache first, then
-    the remote. Returns the paths DVC restored; raises DataError naming what is missing."""
+def _complete(odb: Any, md5: str) -> bool:
+    """Whether the cache holds the object, and for a folder every file in it."""
+    from dvc_data.hashfile.hash_info import HashInfo
+    from dvc_data.hashfile.tree import Tree
+
+    if not odb.exists(md5):
+        return False
+    if not md5.endswith(".dir"):
+        return True
+    try:
+        tree = Tree.load(odb, HashInfo("md5", md5))
+    except Exception:  # noqa: BLE001 - an unreadable folder listing is an incomplete object
+        return False
+    return all(odb.exists(oid.value) for _, _, oid in tree)
+
+
+def restore(worktree: Path, entries: Mapping[str, str], tracked: frozenset[str] = frozenset()) -> list[str]:
+    """Put each path at its recorded md5 (path -> md5), by that hash: paths already there
+    with it (code from git) are left alone, the rest come from DVC's cache, else from the
+    default remote, whatever the worktree's own `.dvc`/`dvc.lock` files say. `tracked` names
+    the paths DVC tracks (their objects are pushed with `dvc push`), for the advice of an
+    error. Returns the paths restored; raises DataError naming what is missing."""
     from dvc.exceptions import DvcException
+    from dvc_data.hashfile import load
+    from dvc_data.hashfile.checkout import checkout
+    from dvc_data.hashfile.hash_info import HashInfo
 
     with _repo(worktree) as repo:
-        outs = {
-            Path(os.path.relpath(out.fs_path, repo.root_dir)).as_posix()
-            for stage in repo.index.stages
-            for out in stage.outs
-        }
-        targets = sorted(path for path in entries if path in outs)
-        if not targets:
+        todo = {path: md5 for path, md5 in entries.items() if _hash(repo, path) != md5}
+        if not todo:
             return []
-        # DVC reads relative targets from the process's cwd: give it absolute paths.
-        absolute = [os.path.join(repo.root_dir, path) for path in targets]
+        odb = repo.cache.local
+        absent = {path: md5 for path, md5 in todo.items() if not _complete(odb, md5)}
         # Asked before fetching: DVC drops a downloaded copy whose bytes do not match its
         # md5 (and a local remote's bad copy with it), so afterwards it just looks absent.
-        on_remote = _on_remote(repo, {p: entries[p] for p in targets
-                                      if not repo.cache.local.exists(entries[p])})  # fmt: skip
+        on_remote = _on_remote(repo, absent)
         failure: DvcException | None = None
-        try:
-            repo.fetch(targets=absolute)
-        except DvcException as exc:
-            failure = exc
-        missing = [path for path in targets if not repo.cache.local.exists(entries[path])]
+        if absent:
+            try:
+                repo.cloud.pull([HashInfo("md5", md5) for md5 in sorted(set(absent.values()))])
+            except DvcException as exc:
+                failure = exc
+        missing = {path: md5 for path, md5 in todo.items() if not _complete(odb, md5)}
         if missing:
-            raise DataError(_missing_message({p: entries[p] for p in missing}, on_remote))
+            raise DataError(_missing_message(missing, on_remote, tracked))
         if failure is not None:
             raise DataError(f"DVC could not fetch the data: {_first_line(failure)}")
-        try:
-            repo.checkout(targets=absolute, force=True)
-        except DvcException as exc:
-            raise DataError(f"DVC could not restore the data: {_first_line(exc)}") from None
-    return targets
+        for path, md5 in sorted(todo.items()):
+            target = os.path.join(repo.root_dir, path)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            try:
+                checkout(target, repo.fs, load(odb, HashInfo("md5", md5)), odb, force=True, quiet=True)
+            except (DvcException, OSError) as exc:
+                raise DataError(f"DVC could not restore {path}: {_first_line(exc)}") from None
+    return sorted(todo)
 
 
 def _on_remote(repo: Any, objects: dict[str, str]) -> set[str]:
@@ -257,19 +317,27 @@ def _on_remote(repo: Any, objects: dict[str, str]) -> set[str]:
         return set()
 
 
-def _missing_message(missing: dict[str, str], on_remote: set[str]) -> str:
-    """Why objects did not arrive: absent from the remote, or there with other bytes."""
+def _missing_message(missing: dict[str, str], on_remote: set[str], tracked: frozenset[str]) -> str:
+    """Why objects did not arrive: there with other bytes, absent from the remote, or never
+    given to DVC at all (a file neither committed nor tracked)."""
     changed = [f"{p} ({missing[p]})" for p in sorted(set(missing) & on_remote)]
-    absent = [f"{p} ({missing[p]})" for p in sorted(set(missing) - on_remote)]
     if changed:
         return (
             f"restored data differs from the record: {', '.join(changed)}: the copy on the "
             "DVC remote does not match its recorded hash (changed or corrupted); push the "
-            "original again from where the run was made"
+            "original again from where the run was made (`ledger push`, or `dvc push`)"
+        )
+    untracked = [f"{p} ({missing[p]})" for p in sorted(missing) if p not in tracked and not missing[p].endswith(".dir")]
+    absent = [f"{p} ({missing[p]})" for p in sorted(missing) if f"{p} ({missing[p]})" not in untracked]
+    if absent:
+        return (
+            f"data {', '.join(absent)} is neither in your DVC cache nor on the remote: "
+            "run `ledger push` (or `dvc push`) where the run was made"
         )
     return (
-        f"data {', '.join(absent)} is neither in your DVC cache nor on the remote: "
-        "run `dvc push` where the run was made"
+        f"{', '.join(untracked)}: the run read this version, but it is neither in the run's "
+        "commit (and patch) nor in DVC's cache or remote: commit it or track it with "
+        "`dvc add`, then record the run again"
     )
 
 

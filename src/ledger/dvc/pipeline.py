@@ -17,6 +17,7 @@ import json
 import os
 import posixpath
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,7 +33,7 @@ from ledger.write.capture.data import capture_data
 if TYPE_CHECKING:
     from ledger.write.tracking import Run
 
-__all__ = ["Outputs", "Pipeline", "collect", "find", "load", "overrides_written", "record_outputs"]
+__all__ = ["Outputs", "Pipeline", "collect", "find", "load", "overrides_written", "record_outputs", "snapshot"]
 
 DVC_YAML = "dvc.yaml"
 DEFAULT_PARAMS = "params.yaml"
@@ -190,17 +191,56 @@ def flatten_metrics(data: Any, prefix: str = "") -> dict[str, float]:
     return found
 
 
-def _fresh(path: Path, since: float | None) -> bool:
-    return path.is_file() and (since is None or path.stat().st_mtime >= since)
+Stamp = tuple[int, int, str]  # mtime (ns), size, md5
+Fresh = Callable[[Path], bool]
 
 
-def read_metrics(pipeline: Pipeline, since: float | None = None) -> dict[str, float]:
-    """Final metric values from every declared metrics file (written at or after `since`,
-    when given); a later file wins a clash."""
+def _stamp(path: Path) -> Stamp | None:
+    try:
+        info = path.stat()
+        md5 = md5_file(path)[0] if info.st_size <= MAX_FILE_BYTES else ""
+    except OSError:
+        return None
+    return (info.st_mtime_ns, info.st_size, md5)
+
+
+def _output_files(pipeline: Pipeline) -> list[Path]:
+    files = [pipeline.root / relpath for relpath in pipeline.metrics_files]
+    for directory in dvclive_dirs(pipeline):
+        files.extend(sorted((directory / "plots" / "metrics").rglob("*.tsv")))
+    return [path for path in files if path.is_file()]
+
+
+def snapshot(pipeline: Pipeline) -> dict[Path, Stamp]:
+    """The metrics and series files as they are before a run (mtime, size, content hash)."""
+    stamps = {}
+    for path in _output_files(pipeline):
+        stamp = _stamp(path)
+        if stamp is not None:
+            stamps[path] = stamp
+    return stamps
+
+
+def changed_since(before: dict[Path, Stamp]) -> Fresh:
+    """A test for files written during the run: new, or another mtime or content."""
+
+    def fresh(path: Path) -> bool:
+        return path.is_file() and (path not in before or _stamp(path) != before[path])
+
+    return fresh
+
+
+def _any(path: Path) -> bool:
+    return path.is_file()
+
+
+def read_metrics(pipeline: Pipeline, fresh: Fresh = _any) -> dict[str, float]:
+    """Final metric values from every declared metrics file that passes `fresh` (default:
+    every one there is); a later file wins a clash."""
     metrics: dict[str, float] = {}
     for relpath in pipeline.metrics_files:
         path = pipeline.root / relpath
-        if not _fresh(path, since):
+        if not fresh(path):
             continue
         values = flatten_metrics(read_structured(path, relpath))
         if _is_dvclive_dir(path.parent):
@@ -220,11 +260,11 @@ def dvclive_dirs(pipeline: Pipeline) -> list[Path]:
     return sorted(d for d in candidates if _is_dvclive_dir(d))
 
 
-def read_series(directory: Path, since: float | None = None) -> dict[str, list[tuple[int, float]]]:
+def read_series(directory: Path, fresh: Fresh = _any) -> dict[str, list[tuple[int, float]]]:
     """dvclive's step series: `plots/metrics/<name>.tsv` with `timestamp step <name>`."""
     base = directory / "plots" / "metrics"
     series: dict[str, list[tuple[int, float]]] = {}
-    for path in sorted(p for p in base.rglob("*.tsv") if _fresh(p, since)):
+    for path in sorted(p for p in base.rglob("*.tsv") if fresh(p)):
         name = path.relative_to(base).with_suffix("").as_posix()
         if any(c.isspace() for c in name) or len(name) > 200:
             continue
@@ -290,16 +330,14 @@ class Outputs:
     artifacts: list[dict[str, Any]] = field(default_factory=list)
 
 
-def collect(
-    pipeline: Pipeline, default_params: str, extra_data: tuple[str, ...] = (), since: float | None = None
-) -> Outputs:
+def collect(pipeline: Pipeline, default_params: str, extra_data: tuple[str, ...] = (), fresh: Fresh = _any) -> Outputs:
     """Read everything the pipeline declares, after it ran; metrics and series only from
-    files written at or after `since` when it is given."""
+    the files that pass `fresh`."""
     out = Outputs()
     out.params = read_params(pipeline, default_params)
-    out.metrics = read_metrics(pipeline, since)
+    out.metrics = read_metrics(pipeline, fresh)
     for directory in dvclive_dirs(pipeline):
-        out.series.update(read_series(directory, since))
+        out.series.update(read_series(directory, fresh))
     out.data = capture_data(pipeline.root, extra_data)
     out.artifacts = artifact_entries(pipeline, out.data)
     return out
@@ -321,19 +359,40 @@ def find(ws_root: Path, cwd: str | os.PathLike[str] | None) -> Pipeline | None:
         return None
 
 
-def record_outputs(run: Run, pipeline: Pipeline, argv: list[str]) -> None:
-    """Put what the pipeline declares into the run's journal. Warns, never raises."""
-    # DVC itself (`dvc repro`, `dvc exp run`) answers for every declared output, even the
-    # stages it skipped as up to date; any other command only for the metrics it wrote, so
-    # an old evaluation is never credited to an unrelated run.
-    since = None if os.path.basename(argv[0]) == "dvc" else run._t0 - 1.0
-    _record(run, pipeline, since)
+def is_dvc_command(argv: list[str]) -> bool:
+    """`dvc ...` or `python -m dvc ...`."""
+    if not argv:
+        return False
+    if os.path.basename(argv[0]) == "dvc":
+        return True
+    return len(argv) > 2 and os.path.basename(argv[0]).startswith("python") and argv[1:3] == ["-m", "dvc"]
+
+
+def record_outputs(
+    run: Run, pipeline: Pipeline, argv: list[str], *, finished: bool, before: dict[Path, Stamp] | None
+) -> None:
+    """Put what the pipeline declares into the run's journal. Warns, never raises.
+
+    Metrics and series count only when the run made them: a file written during the run
+    (another mtime or content than `before`). One exception: a `dvc` command (`dvc repro`,
+    `dvc exp run`) that *finished* answers for every declared metrics file, including those
+    of stages DVC skipped as up to date (`dvc.lock` ties them to the current params, code and
+    data). A failed or killed run never carries the numbers an earlier run left behind.
+    """
+    if finished and is_dvc_command(argv):
+        fresh: Fresh = _any
+    elif before is not None:
+        fresh = changed_since(before)
+    else:
+        since = run.started - 1.0
+        fresh = lambda path: path.is_file() and path.stat().st_mtime >= since  # noqa: E731
+    _record(run, pipeline, fresh)
 
 
 @catch_and_warn("the DVC pipeline's outputs", None)
-def _record(run: Run, pipeline: Pipeline, since: float | None) -> None:
+def _record(run: Run, pipeline: Pipeline, fresh: Fresh) -> None:
     config = run.ws.config
-    out = collect(pipeline, config.params_file, config.data, since)
+    out = collect(pipeline, config.params_file, config.data, fresh)
     if out.params:
         run.log_params(out.params)
     for name, points in sorted(out.series.items()):

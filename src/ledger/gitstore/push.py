@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ledger import gitstore
@@ -81,13 +82,23 @@ def _advance_local(ws: Workspace, ref: str, old: str, new: str) -> bool:
     return True
 
 
-def push(ws: Workspace, remote: str | None = None, *, deadline_s: float = 300.0) -> PushResult:
+def push(
+    ws: Workspace,
+    remote: str | None = None,
+    *,
+    deadline_s: float = 300.0,
+    before: Callable[[list[gitstore.LogEntry]], None] | None = None,
+) -> PushResult:
     """Push the current branch's records to `remote` (default: the branch's upstream remote,
-    else origin), replaying ledger's commits on the remote tip as often as it moves."""
+    else origin), replaying ledger's commits on the remote tip as often as it moves.
+
+    `before` gets the ledger commits about to be pushed, before git pushes them (to share
+    what they point at, e.g. their DVC outputs, first); an error it raises stops the push."""
     branch, remote, remote_branch = _target(ws, remote)
     ref = f"refs/heads/{branch}"
     give_up = time.monotonic() + deadline_s
     attempt = 0
+    shared: set[str] = set()
     while True:
         attempt += 1
         local = gitstore.rev_parse(ws.root, ref)
@@ -113,6 +124,11 @@ def push(ws: Workspace, remote: str | None = None, *, deadline_s: float = 300.0)
                 "git push`), then run `ledger push` again"
             )
         replayed = not gitstore.is_ancestor(ws.root, tip, local)
+        if before is not None:
+            fresh = [entry for entry in entries if entry.sha not in shared]
+            if fresh:
+                before(fresh)
+                shared.update(entry.sha for entry in fresh)
         candidate = local
         if replayed:
             candidate = tip

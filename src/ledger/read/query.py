@@ -21,15 +21,27 @@ def metric_value(rec: dict[str, Any], name: str) -> float | None:
     return float(value)
 
 
+# Finished runs rank first, then running ones (their numbers are not final), then runs that
+# failed, were killed or crashed: their numbers describe work that did not complete.
+_STATUS_TIER = {"finished": 0, "running": 1}
+UNFINISHED_TIER = 2
+
+
+def status_tier(rec: dict[str, Any]) -> int:
+    """Where a run's status puts it in a ranking: 0 finished, 1 running, 2 the rest."""
+    return _STATUS_TIER.get(str(rec.get("status", "")).lower(), UNFINISHED_TIER)
+
+
 def rank_key(metric: str, direction: str) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
-    """Best first; NaN and missing last; ties by newest start, then id (deterministic)."""
+    """Best first; finished runs before running ones, and those before failed, killed and
+    crashed runs; NaN and missing last; ties by newest start, then id (deterministic)."""
 
     def key(rec: dict[str, Any]) -> tuple[Any, ...]:
         value = metric_value(rec, metric)
         missing = value is None or math.isnan(value)
         score = 0.0 if missing else (-value if direction == "max" else value)  # type: ignore[operator]
         started = rec.get("started_at") or ""
-        return (missing, score, _desc(str(started)), str(rec.get("id", "")))
+        return (missing, status_tier(rec), score, _desc(str(started)), str(rec.get("id", "")))
 
     return key
 

@@ -6,11 +6,17 @@ Pure functions over records, so the verdict rules are easy to read and to test.
 from __future__ import annotations
 
 import math
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from ledger.core.fields import flatten
 
-VERDICTS = ("reproduced", "differs", "failed")
+if TYPE_CHECKING:
+    from ledger.dvc.recompute import Plan
+
+# `unproven`: the numbers may match, but the pipeline's outputs were not all remade by the
+# rerun, so the match proves nothing.
+VERDICTS = ("reproduced", "differs", "failed", "unproven")
 
 
 def _number(value: Any) -> float | None:
@@ -90,3 +96,55 @@ def verdict(
     if params or not all(d["match"] for d in (*deltas.values(), *artifacts.values())):
         return "differs"
     return "reproduced"
+
+
+def output_hashes(
+    recorded: dict[str, str], reproduced: list[dict[str, Any]], paths: list[str]
+) -> dict[str, dict[str, Any]]:
+    """Per pipeline output path: the recorded and the remade hash, and whether they agree."""
+    after = {e["path"]: e.get("hash") for e in reproduced
+             if isinstance(e, dict) and e.get("role") == "out" and isinstance(e.get("path"), str)}  # fmt: skip
+    return {
+        path: {
+            "recorded": recorded[path],
+            "reproduced": after.get(path),
+            "match": after.get(path) == recorded[path],
+        }  # fmt: skip
+        for path in sorted(paths)
+    }
+
+
+@dataclass
+class Judged:
+    verdict: str
+    deltas: dict[str, dict[str, Any]]
+    artifacts: dict[str, dict[str, Any]]
+    outputs: dict[str, dict[str, Any]]
+    params: list[str]
+    notes: list[str] = field(default_factory=list)
+
+
+def judge(
+    original: dict[str, Any], rerun: dict[str, Any], plan: Plan, stages: list[str] | None, tolerance: float | None
+) -> Judged:
+    """Compare a reproduction with the run it reproduces. For a DVC pipeline, `stages` are
+    the stages DVC ran: the outputs of those stages are compared by hash, and a pipeline whose
+    recorded outputs no stage remade is `unproven` at best."""
+    deltas = metric_deltas(original.get("metrics") or {}, rerun.get("metrics") or {}, tolerance)
+    artifacts = artifact_hashes(original.get("artifacts") or [], rerun.get("artifacts") or [])
+    params = params_differences(original.get("params") or {}, rerun.get("params") or {})
+    ran = set(stages or [])
+    remade = [path for path in plan.compared if plan.producers.get(path) in ran]
+    outputs = output_hashes(plan.outputs, list(rerun.get("data") or []), remade)
+    result = Judged(verdict(str(rerun.get("status")), deltas, {**artifacts, **outputs}, params),
+                    deltas, artifacts, outputs, params)  # fmt: skip
+    if plan.pipeline:
+        skipped = sorted({plan.producers[p] for p in plan.outputs} - ran)
+        if stages:
+            result.notes.append(f"DVC recomputed the stages {', '.join(stages)} (forced, without its run-cache)")
+        if skipped:
+            result.notes.append(f"stages that produced recorded outputs but did not run: {', '.join(skipped)}")
+        if plan.outputs and not stages and result.verdict == "reproduced":
+            result.verdict = "unproven"
+            result.notes.append("DVC ran no stage, so no recorded output was recomputed: not a proof")
+    return result

@@ -37,6 +37,7 @@ from ledger.core import record, schema, yamlio
 from ledger.core.redact import REDACTED
 from ledger.core.workspace import Workspace, safe_relpath
 from ledger.dvc import data as dvcdata
+from ledger.dvc import recompute
 from ledger.errors import LedgerError
 from ledger.read.locate import Located, companion_file, locate
 from ledger.reproduce import compare as reproduce_compare
@@ -87,6 +88,17 @@ class Result:
     @property
     def artifacts(self) -> dict[str, dict[str, Any]]:
         return dict(self.record["reproduces"].get("artifacts") or {})
+
+    @property
+    def outputs(self) -> dict[str, dict[str, Any]]:
+        """Pipeline outputs remade by the rerun: recorded and recomputed hash."""
+        return dict(self.record["reproduces"].get("outputs") or {})
+
+    @property
+    def stages(self) -> list[str] | None:
+        """The DVC stages the rerun recomputed (None when the command is not a pipeline)."""
+        stages = self.record["reproduces"].get("stages")
+        return list(stages) if stages is not None else None
 
 
 def command_of(rec: dict[str, Any]) -> list[str]:
@@ -173,43 +185,35 @@ def temporary_worktree(root: Path, commit: str, keep: bool = False) -> Iterator[
                 pass
 
 
-def _inputs(rec: dict[str, Any]) -> list[dict[str, Any]]:
-    """The data a run read: DVC files and pipeline dependencies (outputs are remade)."""
-    return [
-        entry for entry in rec.get("data") or []
-        if isinstance(entry, dict) and entry.get("hash") and entry.get("role") != "out"
-    ]  # fmt: skip
-
-
-def restore_data(ws: Workspace, worktree: Path, rec: dict[str, Any], say: Say) -> list[str]:
-    """Put every recorded input at its recorded hash into the worktree, then prove it.
-    Returns warnings (e.g. the run had used data that differed from its DVC version)."""
+def restore_data(ws: Workspace, worktree: Path, rec: dict[str, Any], plan: recompute.Plan, say: Say) -> list[str]:
+    """Put every input the plan names at its recorded hash into the worktree (outputs are
+    remade by the rerun), then prove it. Returns notes (e.g. the run had used data that
+    differed from its DVC version)."""
     notes = []
-    inputs = _inputs(rec)
-    for entry in inputs:
-        if entry.get("matches") is False:
+    entries = [e for e in rec.get("data") or [] if isinstance(e, dict) and e.get("hash")]
+    for entry in entries:
+        if entry.get("matches") is False and entry.get("path") in plan.inputs and entry.get("role") != "out":
             notes.append(
                 f"the run used {entry['path']} as it was in the working tree, which differed "
                 "from its DVC version: the recorded version is used instead"
             )
-    dvc_inputs = {e["path"]: str(e["hash"]) for e in inputs if e.get("source") != "ledger.yaml"}
-    if dvc_inputs:
+    if plan.inputs:
         if not dvcdata.is_dvc_repo(worktree):
             raise dvcdata.DataError(
                 f"run {rec['id']} used DVC data but its commit has no .dvc folder: cannot restore it"
             )
-        say("restoring data through DVC")
+        say("restoring the inputs through DVC")
         dvcdata.configure_worktree(ws.root, worktree)
-        dvcdata.restore(worktree, dvc_inputs)
-        found = dvcdata.workspace_hashes(worktree, list(dvc_inputs))
-        wrong = [f"{path} (got {found[path] or 'nothing'}, recorded {dvc_inputs[path]})"
-                 for path in sorted(dvc_inputs) if found[path] != dvc_inputs[path]]  # fmt: skip
+        dvcdata.restore(worktree, plan.inputs, plan.tracked)
+        found = dvcdata.workspace_hashes(worktree, list(plan.inputs))
+        wrong = [f"{path} (got {found[path] or 'nothing'}, recorded {plan.inputs[path]})"
+                 for path in sorted(plan.inputs) if found[path] != plan.inputs[path]]  # fmt: skip
         if wrong:
             raise dvcdata.DataError(
                 f"restored data differs from the record: {'; '.join(wrong)}: the copy in the "
                 "DVC cache or remote was changed; restore it from where the run was made"
             )
-    for entry in inputs:
+    for entry in entries:
         if entry.get("source") == "ledger.yaml":
             _copy_plain_data(ws, worktree, entry)
     return notes
@@ -346,11 +350,12 @@ def reproduce(
         say(f"worktree of {commit[:12]} at {worktree}")
         if patch:
             gitstore.apply_patch(worktree, patch)
-        notes = restore_data(ws, worktree, original, say)
+        plan = recompute.plan(worktree, list(original.get("data") or []), argv)
+        notes = restore_data(ws, worktree, original, plan, say)
         scratch = _scratch_workspace(worktree)
         command = dict(original.get("command") or {})
         cwd = worktree / safe_relpath(str(command.get("cwd") or "."), worktree)
-        rerun = local_argv(argv, cwd)
+        rerun = local_argv(plan.argv, cwd)
         say(f"running {shlex.join(rerun)}")
         say(f"environment from the record: {environment.describe()}")
         outcome = run_command(
@@ -358,22 +363,23 @@ def reproduce(
             description=f"Reproduction of run {original['id']}",
             overrides=list(command.get("overrides") or []),
             fields={"command": command, "reproduces": {"run": original["id"], "verdict": None}},
-            cwd=str(cwd), env=_child_env(environment),
+            cwd=str(cwd), env=_child_env(environment), watch=recompute.STAGE_LINE,
         )  # fmt: skip
         rec = dict(outcome.record)
-        deltas = reproduce_compare.metric_deltas(original.get("metrics") or {}, rec.get("metrics") or {}, tolerance)
-        artifacts = reproduce_compare.artifact_hashes(original.get("artifacts") or [], rec.get("artifacts") or [])
-        params = reproduce_compare.params_differences(original.get("params") or {}, rec.get("params") or {})
-        verdict = reproduce_compare.verdict(rec["status"], deltas, artifacts, params)
+        stages = recompute.stages_ran(outcome.watched) if plan.pipeline else None
+        judged = reproduce_compare.judge(original, rec, plan, stages, tolerance)
+        verdict = judged.verdict
         rec["reproduces"] = {
-            "run": original["id"], "verdict": verdict, "tolerance": tolerance, "deltas": deltas,
-            "artifacts": artifacts, "env_differences": env_diff, "params_differences": params,
+            "run": original["id"], "verdict": verdict, "tolerance": tolerance, "deltas": judged.deltas,
+            "artifacts": judged.artifacts, "outputs": judged.outputs, "stages": stages,
+            "env_differences": env_diff, "params_differences": judged.params,
         }  # fmt: skip
+        notes += judged.notes
         if notes:
             rec["notes"] = "\n\n".join(filter(None, [rec.get("notes"), *notes]))
         rec = record.canonical(rec)
         committed = _land(ws, scratch, rec)
-    return Result(original, rec, verdict, env_diff, params, committed,
+    return Result(original, rec, verdict, env_diff, judged.params, committed,
                   worktree if keep else None, outcome.exit_code)  # fmt: skip
 
 

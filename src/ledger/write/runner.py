@@ -2,25 +2,30 @@
 
 The child gets the run's id and sidecar directory in its environment, so its own
 `ledger.log_*` calls land in the same record and `ledger.params()` sees the overrides.
-Signals sent to ledger reach the child once; its exit status becomes the run's outcome
-and ledger's own exit code.
+The child runs in a process group of its own: a signal sent to ledger (SIGINT, SIGTERM,
+SIGHUP; a terminal's Ctrl-C too) reaches that whole group once, so a `dvc repro` and the
+stage it is running stop together. Its exit status becomes the run's outcome and ledger's
+own exit code. Its output is seen live and kept in the sidecar (`output.log`, redacted).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import resource
 import shutil
 import signal
-import subprocess
 from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
+from ledger.core import yamlio
+from ledger.core.redact import redactor, scrub_paths
 from ledger.core.workspace import Workspace
 from ledger.dvc import overrides as dvcoverrides
 from ledger.dvc import pipeline as dvcpipeline
 from ledger.errors import LedgerError, UsageError
+from ledger.write.child import LOG_FILE, Child
 from ledger.write.finalize import Committed
 from ledger.write.tracking import ENV_ROOT, ENV_RUN_DIR, ENV_RUN_ID, Run
 
@@ -32,6 +37,7 @@ class Outcome:
     exit_code: int
     record: dict[str, Any]
     committed: Committed | None
+    watched: tuple[str, ...] = ()  # output lines that matched `watch`
 
 
 def _executable(argv: list[str]) -> None:
@@ -39,20 +45,6 @@ def _executable(argv: list[str]) -> None:
         raise UsageError("nothing to run: write `ledger run [options] -- COMMAND [ARGS...]`")
     if shutil.which(argv[0]) is None:
         raise LedgerError(f"command not found: {argv[0]}: check the spelling or your PATH")
-
-
-def _in_foreground() -> bool:
-    """True when a terminal's Ctrl-C reaches our whole process group (child included)."""
-    try:
-        fd = os.open("/dev/tty", os.O_RDONLY)
-    except OSError:
-        return False
-    try:
-        return os.tcgetpgrp(fd) == os.getpgrp()
-    except OSError:
-        return False
-    finally:
-        os.close(fd)
 
 
 def run_command(
@@ -67,9 +59,11 @@ def run_command(
     fields: dict[str, Any] | None = None,
     cwd: str | None = None,
     env: dict[str, str] | None = None,
+    watch: re.Pattern[str] | None = None,
 ) -> Outcome:
     """Run `argv` (no shell) as a recorded run; `fields` adds record fields known at start,
-    `cwd`/`env` change where and with what environment the child runs.
+    `cwd`/`env` change where and with what environment the child runs, and the output
+    lines matching `watch` come back in the outcome.
 
     In a DVC pipeline (a `dvc.yaml` where the child runs), `-p` overrides are written into
     the params file before the code state is captured (so the record's code patch shows
@@ -80,7 +74,8 @@ def run_command(
     pipeline = dvcpipeline.find(ws.root, cwd)
     notes = dvcoverrides.notes_dir(ws.root)
     with dvcpipeline.overrides_written(pipeline, ws.config.params_file, overrides or [], notes):
-        return _run_command(ws, argv, pipeline, name, description, tags, overrides, baseline, fields, cwd, env)
+        return _run_command(ws, argv, pipeline, name, description, tags, overrides, baseline, fields, cwd, env,
+                            watch)  # fmt: skip
 
 
 def _run_command(
@@ -95,7 +90,9 @@ def _run_command(
     fields: dict[str, Any] | None,
     cwd: str | None,
     env: dict[str, str] | None,
+    watch: re.Pattern[str] | None,
 ) -> Outcome:
+    before_files = dvcpipeline.snapshot(pipeline) if pipeline is not None else None
     run = Run.create(
         ws, name=name, description=description, tags=tags, overrides=overrides,
         argv=argv, baseline=baseline, fields=fields,
@@ -103,57 +100,65 @@ def _run_command(
     child_env = dict(os.environ if env is None else env)
     child_env.update({ENV_RUN_ID: run.id, ENV_RUN_DIR: str(run._dir), ENV_ROOT: str(ws.root)})
     received: list[int] = []
-    child: subprocess.Popen[bytes] | None = None
+    child: Child | None = None
 
     def forward(signum: int, frame: FrameType | None) -> None:
         received.append(signum)
-        if child is None or child.poll() is not None:
-            return
-        # Ctrl-C on a terminal already reached the child (same process group).
-        if signum == signal.SIGINT and _in_foreground():
-            return
-        try:
-            child.send_signal(signum)
-        except ProcessLookupError:
-            pass
+        if child is not None:
+            child.signal(signum)  # the whole group: `dvc repro` and the stage it runs
 
     previous = {s: signal.signal(s, forward) for s in _FORWARDED}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     try:
         try:
-            child = subprocess.Popen(argv, env=child_env, cwd=cwd)
+            child = Child(argv, child_env, cwd, watch)
         except OSError as exc:
             run.end("failed", {"type": type(exc).__name__, "message": str(exc), "exit_code": 127})
             raise LedgerError(f"could not start {argv[0]}: {exc.strerror or exc}") from None
+        if received:  # a signal came while the child was starting
+            child.signal(received[0])
         returncode = child.wait()
+        child.finish()
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    status, error, exit_code = _outcome(returncode, received)
+    status, error, exit_code = _outcome(returncode, received, child.stderr_tail())
     resources = {
         "wall_s": None,  # filled in by Run.end from the run's own clock
         "cpu_s": round((after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime), 3),
         "peak_rss_bytes": after.ru_maxrss * 1024,
     }
+    _keep_log(ws, run, child)
     if pipeline is not None:
-        dvcpipeline.record_outputs(run, pipeline, argv)
+        dvcpipeline.record_outputs(run, pipeline, argv, finished=status == "finished", before=before_files)
     rec = run.end(status, error, resources) or {}
-    return Outcome(exit_code, rec, run.committed)
+    return Outcome(exit_code, rec, run.committed, tuple(child.log.watched))
 
 
-def _outcome(returncode: int, received: list[int]) -> tuple[str, dict[str, Any] | None, int]:
+def _keep_log(ws: Workspace, run: Run, child: Child) -> None:
+    """The child's output, secrets redacted and local paths scrubbed, into the sidecar."""
+    text = child.log.text()
+    if text.strip():
+        clean = redactor(ws.config.secrets).text(scrub_paths(text, ws.root))
+        yamlio.write_atomic(run.sidecar / LOG_FILE, clean.encode("utf-8"))
+
+
+def _outcome(returncode: int, received: list[int], stderr: str) -> tuple[str, dict[str, Any] | None, int]:
+    if received:
+        name = signal.Signals(received[0]).name
+        error = {"type": "Signal", "message": f"interrupted by {name}", "signal": name,
+                 "exit_code": 128 - returncode if returncode < 0 else returncode}  # fmt: skip
+        return "killed", error, 128 + received[0]
     if returncode < 0:
         name = signal.Signals(-returncode).name
         reason = " (out of memory?)" if -returncode == signal.SIGKILL else ""
         error = {"type": "Signal", "message": f"killed by {name}{reason}", "signal": name,
                  "exit_code": 128 - returncode}  # fmt: skip
         return "killed", error, 128 - returncode
-    if received:
-        name = signal.Signals(received[0]).name
-        error = {"type": "Signal", "message": f"interrupted by {name}", "signal": name,
-                 "exit_code": returncode}  # fmt: skip
-        return "killed", error, returncode or 128 + received[0]
     if returncode != 0:
-        return "failed", {"message": f"exited with code {returncode}", "exit_code": returncode}, returncode
+        # What the command said last on stderr is its error (a Python child's own report,
+        # through ledger's API, wins over it).
+        message = stderr or f"exited with code {returncode}"
+        return "failed", {"message": message, "exit_code": returncode}, returncode
     return "finished", None, 0

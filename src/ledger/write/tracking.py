@@ -171,6 +171,11 @@ class Run:
         return self.ws.path(record.record_path(self.id))
 
     @property
+    def sidecar(self) -> Path:
+        """The run's sidecar folder (series, patch, artifacts, output log)."""
+        return self._dir
+
+    @property
     def started(self) -> float:
         """When the run started, in seconds since the epoch (series times count from it)."""
         return self._t0

@@ -61,6 +61,8 @@ def _as_json(result: Result) -> dict[str, object]:
         "status": result.record.get("status"),
         "metrics": result.deltas,
         "artifacts": result.artifacts,
+        "outputs": result.outputs,
+        "stages": result.stages,
         "env_differences": result.env_differences,
         "params_differences": result.params_differences,
         "committed": result.committed.sha if result.committed else None,
@@ -80,6 +82,13 @@ def _print(result: Result) -> None:
     if arts:
         output.out("")
         output.out(output.table(arts, ["artifact", "recorded md5", "reproduced md5", "same"], "table"))
+    outs = [[path, o["recorded"], o["reproduced"], "yes" if o["match"] else "NO"] for path, o in result.outputs.items()]
+    if outs:
+        output.out("")
+        output.out(output.table(outs, ["pipeline output", "recorded md5", "recomputed md5", "same"], "table"))
+    if result.stages is not None:
+        output.out("")
+        output.out(f"stages recomputed: {', '.join(result.stages) or 'none'}")
     for title, lines in (("environment differences", result.env_differences),
                          ("parameter differences", result.params_differences)):  # fmt: skip
         if lines:

@@ -17,6 +17,7 @@ from ledger import gitstore
 from ledger.core import yamlio
 from ledger.core.record import RECORDS_DIR
 from ledger.core.workspace import safe_relpath
+from ledger.dvc import dag
 from ledger.dvc import data as dvcdata
 from ledger.errors import LedgerError, LedgerWarning, RecordError
 from ledger.write.artifacts import md5_file
@@ -71,6 +72,9 @@ def from_dvc_files(root: Path) -> list[dict[str, Any]]:
 
 
 def from_dvc_lock(root: Path, lock: str = "dvc.lock") -> list[dict[str, Any]]:
+    """`dvc.lock`'s entries with roles from the pipeline's DAG: a path some stage produces
+    is an `out` of that stage (`source: dvc.lock:<stage>`), however many stages read it; a
+    dependency no stage produces is a `dep` (of the first stage, by name, that reads it)."""
     path = root / lock
     if not path.exists():
         return []
@@ -79,17 +83,34 @@ def from_dvc_lock(root: Path, lock: str = "dvc.lock") -> list[dict[str, Any]]:
     except RecordError:
         return []
     stages = doc.get("stages", {}) if isinstance(doc, dict) else {}
-    entries = []
-    base = posixpath.dirname(lock)
-    for name, stage in sorted(stages.items()) if isinstance(stages, dict) else []:
+    if not isinstance(stages, dict):
+        return []
+    graph = dag.read(root)
+    bases = dag.stage_bases(root)
+    outs: list[dict[str, Any]] = []
+    deps: list[dict[str, Any]] = []
+    for name, stage in sorted(stages.items()):
         if not isinstance(stage, dict):
             continue
-        for role, key in (("dep", "deps"), ("out", "outs")):
-            for out in stage.get(key) or []:
-                entry = _entry(base, out, f"{lock}:{name}", role, root)
-                if entry:
-                    entries.append(entry)
-    return entries
+        base = posixpath.join(posixpath.dirname(lock), bases.get(str(name).split("@")[0], ""))
+        base = base.rstrip("/")
+        for out in stage.get("outs") or []:
+            entry = _entry(base, out, f"{lock}:{name}", "out", root)
+            if entry:
+                outs.append(entry)
+        for dep in stage.get("deps") or []:
+            entry = _entry(base, dep, f"{lock}:{name}", "dep", root)
+            if entry is None:
+                continue
+            producer = graph.producer(entry["path"])
+            if producer is None:
+                deps.append(entry)
+            elif not any(o["path"] == entry["path"] for o in outs) and producer not in stages:
+                # read by a stage, made by one that has not run yet: still an output
+                entry.update(role="out", source=f"dvc.yaml:{producer}")
+                outs.append(entry)
+    produced = {o["path"] for o in outs}
+    return [*outs, *(d for d in deps if d["path"] not in produced)]
 
 
 def from_config(root: Path, paths: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -146,14 +167,18 @@ def check_workspace(root: Path, entries: list[dict[str, Any]]) -> None:
 
 
 def capture_data(root: Path, extra: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-    """Every declared data version, deduplicated by (path, hash), first declaration wins,
-    each checked against the working tree."""
+    """Every declared data version, each checked against the working tree: one entry per
+    path and hash, the first declaration winning; a pipeline dependency tracked by a `.dvc`
+    file is that file's data (what `dvc.lock` last saw of it is history, not an input)."""
     seen: set[tuple[str, str | None]] = set()
+    tracked: set[str] = set()
     result = []
     for entry in [*from_dvc_files(root), *from_dvc_lock(root), *from_config(root, extra)]:
         key = (entry["path"], entry["hash"])
-        if key not in seen:
-            seen.add(key)
-            result.append(entry)
+        if key in seen or (entry["role"] == "dep" and entry["path"] in tracked):
+            continue
+        seen.add(key)
+        tracked.add(entry["path"])
+        result.append(entry)
     check_workspace(root, result)
     return result

@@ -1,0 +1,223 @@
+"""The child process of `ledger run`: its own process group, its output seen live and kept.
+
+- The child starts a session of its own, so a signal ledger forwards reaches its whole
+  process group (`dvc repro` *and* the stage it is running), and a terminal's Ctrl-C, which
+  reaches ledger only, is forwarded the same way.
+- stdout and stderr pass through ledger to where ledger's own go, as they come. When one of
+  them is a terminal, the child writes to a pseudo-terminal sized like it, so programs that
+  colour their output on a terminal still do; otherwise it writes to a plain pipe.
+- What passes is kept for the run's sidecar log (`output.log`): the first and the last part
+  when it is long, with colour codes and progress-bar redraws removed. Redacting it is the
+  caller's job. The last lines of stderr are kept apart: a failed command's error.
+
+Relaying the child's bytes is the one place the library writes to ledger's stdout/stderr:
+they are the child's output, not ledger's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import re
+import select
+import subprocess
+import sys
+import termios
+import threading
+from collections import deque
+from collections.abc import Mapping
+
+LOG_FILE = "output.log"
+LOG_HEAD_BYTES = 256 * 1024
+LOG_TAIL_BYTES = 768 * 1024
+ERROR_LINES = 20
+_STDERR_KEEP = 64 * 1024
+_DRAIN_S = 2.0  # after the child ends, how long a grandchild may keep its output open
+
+_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
+
+
+class Log:
+    """The bytes of both streams as they arrived: the head, and a bounded tail."""
+
+    def __init__(self, head: int = LOG_HEAD_BYTES, tail: int = LOG_TAIL_BYTES,
+                 watch: re.Pattern[str] | None = None):  # fmt: skip
+        self._lock = threading.Lock()
+        self._watch = watch
+        self._partial: dict[int, bytes] = {}
+        self.watched: list[str] = []  # lines matching `watch`, from the whole output
+        self._head = bytearray()
+        self._tail: deque[bytes] = deque()
+        self._tail_size = 0
+        self._head_max, self._tail_max = head, tail
+        self.total = 0
+
+    def add(self, chunk: bytes, stream: int = 1) -> None:
+        with self._lock:
+            if self._watch is not None:
+                lines = (self._partial.pop(stream, b"") + chunk).split(b"\n")
+                self._partial[stream] = lines.pop()[-4096:]
+                for line in lines:
+                    text = _clean(line).strip()
+                    if self._watch.search(text):
+                        self.watched.append(text)
+            self.total += len(chunk)
+            room = self._head_max - len(self._head)
+            if room > 0:
+                self._head += chunk[:room]
+                chunk = chunk[room:]
+            if not chunk:
+                return
+            self._tail.append(chunk)
+            self._tail_size += len(chunk)
+            while self._tail_size - len(self._tail[0]) >= self._tail_max:
+                self._tail_size -= len(self._tail.popleft())
+
+    def text(self) -> str:
+        """The log as text: colour codes and overwritten progress lines removed, the middle
+        of a long log replaced by a line saying how much was left out."""
+        with self._lock:
+            tail = b"".join(self._tail)
+            if len(tail) > self._tail_max:
+                tail = tail[-self._tail_max :]
+            omitted = self.total - len(self._head) - len(tail)
+            head = bytes(self._head)
+        parts = [_clean(head)]
+        if omitted > 0:
+            parts.append(f"\n[ledger: {omitted} bytes of output left out here]\n")
+        if tail:
+            parts.append(_clean(tail))
+        return "".join(parts)
+
+
+def _clean(data: bytes) -> str:
+    text = _ANSI.sub("", data.decode("utf-8", "replace")).replace("\r\n", "\n")
+    # A progress bar redraws its line with \r: keep what the line finally showed.
+    return "\n".join(line.rsplit("\r", 1)[-1] if "\r" in line else line for line in text.split("\n"))
+
+
+class _Relay(threading.Thread):
+    """Copies one stream of the child to ledger's own and into the log."""
+
+    def __init__(self, source: int, sink: int, log: Log, keep: deque[bytes] | None):
+        super().__init__(name=f"ledger-relay-{sink}", daemon=True)
+        self.source, self.sink, self.log, self.keep = source, sink, log, keep
+        self.stop = threading.Event()
+        self._sink_ok = True
+
+    def run(self) -> None:
+        try:
+            while True:
+                ready, _, _ = select.select([self.source], [], [], 0 if self.stop.is_set() else 0.2)
+                if not ready:
+                    if self.stop.is_set():
+                        return
+                    continue
+                try:
+                    chunk = os.read(self.source, 65536)
+                except OSError as exc:  # a pseudo-terminal reports its end as EIO
+                    if exc.errno == errno.EIO:
+                        return
+                    raise
+                if not chunk:
+                    return
+                self._write(chunk)
+                self.log.add(chunk, self.sink)
+                if self.keep is not None:
+                    self.keep.append(chunk)
+                    while sum(map(len, self.keep)) > _STDERR_KEEP and len(self.keep) > 1:
+                        self.keep.popleft()
+        finally:
+            with contextlib.suppress(OSError):
+                os.close(self.source)
+
+    def _write(self, chunk: bytes) -> None:
+        view = memoryview(chunk)
+        while self._sink_ok and view:
+            try:
+                view = view[os.write(self.sink, view) :]
+            except BlockingIOError:
+                select.select([], [self.sink], [], 1.0)
+            except OSError:  # nobody reads ledger's output any more: still keep the log
+                self._sink_ok = False
+
+
+def _pty_for(fd: int) -> tuple[int, int]:
+    """A pseudo-terminal (master, slave) that passes bytes unchanged, sized like `fd`."""
+    master, slave = os.openpty()
+    attrs = termios.tcgetattr(slave)
+    attrs[1] &= ~termios.OPOST  # no \n -> \r\n: ledger's own terminal does that
+    termios.tcsetattr(slave, termios.TCSANOW, attrs)
+    with contextlib.suppress(OSError):
+        size = fcntl.ioctl(fd, termios.TIOCGWINSZ, b"\0" * 8)
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, size)
+    return master, slave
+
+
+class Child:
+    """A started child; `wait()` for it, `signal()` its group, `finish()` for its output."""
+
+    def __init__(self, argv: list[str], env: Mapping[str, str], cwd: str | None,
+                 watch: re.Pattern[str] | None = None):  # fmt: skip
+        self.log = Log(watch=watch)
+        for stream in (sys.stdout, sys.stderr):  # what ledger wrote so far comes first
+            with contextlib.suppress(Exception):
+                stream.flush()
+        self._stderr: deque[bytes] = deque()
+        ends: list[tuple[int, int]] = []  # (read end for ledger, write end for the child)
+        for fd in (1, 2):
+            try:
+                ends.append(_pty_for(fd) if os.isatty(fd) else os.pipe())
+            except OSError:
+                ends.append(os.pipe())
+        try:
+            self.process = subprocess.Popen(
+                argv, env=dict(env), cwd=cwd, stdout=ends[0][1], stderr=ends[1][1], start_new_session=True
+            )
+        except BaseException:
+            for pair in ends:
+                for fd in pair:
+                    os.close(fd)
+            raise
+        for _, write_end in ends:
+            os.close(write_end)
+        self._relays = [
+            _Relay(ends[0][0], 1, self.log, None),
+            _Relay(ends[1][0], 2, self.log, self._stderr),
+        ]
+        for relay in self._relays:
+            relay.start()
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def poll(self) -> int | None:
+        return self.process.poll()
+
+    def wait(self) -> int:
+        return self.process.wait()
+
+    def signal(self, signum: int) -> None:
+        """Send `signum` to the child's whole process group."""
+        if self.process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signum)
+
+    def finish(self) -> None:
+        """Wait for the output to end (a grandchild that keeps it open gets `_DRAIN_S`)."""
+        for relay in self._relays:
+            relay.join(_DRAIN_S)
+        for relay in self._relays:
+            relay.stop.set()
+        for relay in self._relays:
+            relay.join()
+
+    def stderr_tail(self, lines: int = ERROR_LINES) -> str:
+        """The last non-empty lines the child wrote to stderr, as text."""
+        text = _clean(b"".join(self._stderr)) if self._stderr else ""
+        kept = [line.rstrip() for line in text.splitlines() if line.strip()]
+        return "\n".join(kept[-lines:])
