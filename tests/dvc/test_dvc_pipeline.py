@@ -128,7 +128,9 @@ def kill_a_run_with_overrides(project: Path) -> None:
                             start_new_session=True)  # fmt: skip
     assert proc.stdout is not None and "READY" in proc.stdout.readline()
     assert b"lr: 0.5" in (project / "params.yaml").read_bytes()  # the override is in place
+    [child] = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
     os.killpg(proc.pid, signal.SIGKILL)  # no chance to clean up
+    os.killpg(int(child), signal.SIGKILL)  # the command has a process group of its own
     proc.communicate(timeout=60)
     assert b"lr: 0.5" in (project / "params.yaml").read_bytes()
 
@@ -151,3 +153,75 @@ def test_a_params_file_edited_after_a_kill_is_kept(project: Path, capsys: pytest
     assert main(["run", "--force", "-p", "train.lr=0.3", "--", sys.executable, "-c", "pass"]) == 0
     assert "params.yaml changed after a killed `ledger run -p` overrode it: left as it is" in capsys.readouterr().err
     assert (project / "params.yaml").read_bytes() == edited  # the user's edit survives both
+
+
+def test_only_inputs_that_really_differ_are_warned_about(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """After `dvc repro train` alone, dvc.lock's evaluate stage still names the old model:
+    a pipeline output, not data that differs. A changed raw file is."""
+    subprocess.run(["dvc", "repro", "-q"], cwd=project, check=True, capture_output=True)
+    params = (project / "params.yaml").read_text(encoding="utf-8")
+    (project / "params.yaml").write_text(params.replace("lr: 0.1", "lr: 0.2"), encoding="utf-8")
+    subprocess.run(["dvc", "repro", "-q", "train"], cwd=project, check=True, capture_output=True)
+    with (project / "data/raw.csv").open("a", encoding="utf-8") as fh:
+        fh.write("0.1,0.2,0.3\n")
+    capsys.readouterr()
+    assert main(["run", "--", sys.executable, "-c", "pass"]) == 0
+    err = capsys.readouterr().err
+    assert "data differs from its DVC version: data/raw.csv (" in err, err
+    assert "model.json" not in err and "data/features" not in err
+    rec = only_record(project)
+    roles = {d["path"]: (d["role"], d["matches"]) for d in rec["data"]}
+    assert roles["model.json"] == ("out", True) and roles["data/raw.csv"] == ("data", False)
+
+
+def test_a_failed_pipeline_run_carries_no_metrics_of_an_earlier_run(project: Path) -> None:
+    assert main(["run", "--", "dvc", "repro"]) == 0
+    assert main(["run", "-p", "train.epochs=0", "--", "dvc", "repro"]) != 0
+    by_status = {r["status"]: r for r in map(yamlio.load_file, records(project))}
+    assert {"test/mse", "train/loss"} <= set(by_status["finished"]["metrics"])
+    # the metrics files the first run left are still there; the failed run made none
+    assert (project / "eval/metrics.json").is_file()
+    assert by_status["failed"]["metrics"] == {}
+    assert by_status["failed"].get("series") is None
+
+
+SLOW_STAGE = """\
+  slow:
+    cmd: python slow.py
+    deps: [slow.py]
+    outs: [slow.txt]
+"""
+SLOW = """\
+import os, time
+open("slow.pid", "w").write(str(os.getpid()))
+print("READY", flush=True)
+time.sleep(30)
+open("slow.txt", "w").write("finished")
+"""
+
+
+def test_sigint_to_ledger_alone_stops_dvc_and_its_stage(project: Path) -> None:
+    """DVC ignores SIGINT while a stage runs: a signal sent to `dvc` alone lets the stage
+    finish. Ledger sends it to the command's whole process group."""
+    dvc_yaml = (project / "dvc.yaml").read_text(encoding="utf-8")
+    (project / "dvc.yaml").write_text(dvc_yaml.replace("artifacts:", SLOW_STAGE + "artifacts:"), encoding="utf-8")
+    (project / "slow.py").write_text(SLOW, encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ledger", "run", "--", "dvc", "repro", "slow"], cwd=project,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509 - as a terminal starts it
+    )  # fmt: skip
+    assert proc.stdout is not None
+    for line in proc.stdout:  # DVC's own lines, then the stage's
+        if "READY" in line:
+            break
+    proc.send_signal(signal.SIGINT)  # to ledger only, as `kill -INT PID` does
+    _, err = proc.communicate(timeout=25)  # well before the stage would have finished
+    assert proc.returncode == 130, err
+    stage_pid = int((project / "slow.pid").read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(stage_pid, 0)
+    assert not (project / "slow.txt").exists()
+    rec = only_record(project)
+    assert rec["status"] == "killed" and rec["error"]["signal"] == "SIGINT"
+    assert rec["error"]["exit_code"] != 0

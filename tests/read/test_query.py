@@ -41,6 +41,18 @@ def test_direction_nan_and_missing_last_and_deterministic_ties() -> None:
     assert query.leaderboard(recs, "auc", "max", 2) == query.leaderboard(recs, "auc", "max")[:2]
 
 
+def test_unfinished_runs_rank_after_finished_ones() -> None:
+    recs = [
+        make(1, auc=0.99, status="failed"), make(2, auc=0.98, status="killed"), make(3, auc=0.97, status="crashed"),
+        make(4, auc=0.70), make(5, auc=0.80, status="running"), make(6, auc=0.60), make(7, metrics={}),
+        make(8, auc=0.95, status="FINISHED"),
+    ]  # fmt: skip
+    ranked = [r["id"] for r in query.leaderboard(recs, "auc", "max")]
+    # finished first (by value), then running, then failed/killed/crashed (by value), missing last
+    assert ranked == [rid(8), rid(4), rid(6), rid(5), rid(1), rid(2), rid(3), rid(7)]
+    assert [r["id"] for r in query.leaderboard(recs, "auc", "min")][:3] == [rid(6), rid(4), rid(8)]
+
+
 def test_compare_puts_differences_first_in_section_order() -> None:
     a = make(1, auc=0.8, params={"lr": 0.1, "depth": 3}, data=[{"path": "d.csv", "hash": "aa"}],
              env={"id": "0123456789abcdef", "python": "3.11"}, code={"commit": "a" * 40})  # fmt: skip
@@ -74,9 +86,10 @@ def test_top_json_is_the_documented_contract(runs: Path, capsys: pytest.CaptureF
     assert code == 0
     data = json.loads(out)
     assert [d["rank"] for d in data] == [1, 2, 3, 4]
-    assert [d["id"] for d in data] == [rid(3, "xgb"), rid(1, "xgb"), rid(2, "rf"), rid(4, "lin")]
+    # the failed run's better number ranks after every finished run's
+    assert [d["id"] for d in data] == [rid(1, "xgb"), rid(2, "rf"), rid(3, "xgb"), rid(4, "lin")]
     assert set(data[0]) == {"rank", "id", "name", "status", "metrics", "params"}
-    assert data[0]["status"] == "failed" and data[0]["params"] == {"model": "xgb", "lr": 0.3}
+    assert data[2]["status"] == "failed" and data[2]["params"] == {"model": "xgb", "lr": 0.3}
     assert data[3]["metrics"]["auc"] is None  # NaN is null in JSON
 
 
@@ -91,7 +104,7 @@ def test_top_where_n_min_columns_and_formats(runs: Path, capsys: pytest.CaptureF
     _, out, _ = cli(capsys, "top", "-m", "auc", "--columns", "params.lr", "tags.stage", "--format", "csv")
     rows = list(csv.reader(io.StringIO(out)))
     assert rows[0] == ["rank", "id", "name", "status", "auc", "params.lr", "tags.stage"]
-    assert rows[2][5:] == ["0.1", "final"]
+    assert rows[1][5:] == ["0.1", "final"]
     _, out, _ = cli(capsys, "top", "-m", "auc", "--format", "markdown")
     assert out.splitlines()[1].startswith("|") and "xgb-3" in out
     _, out, _ = cli(capsys, "top", "-m", "auc")
@@ -104,7 +117,7 @@ def test_top_direction_from_ledger_yaml(runs: Path, capsys: pytest.CaptureFixtur
     _, out, _ = cli(capsys, "top", "--format", "json")
     assert json.loads(out)[0]["id"] == rid(2, "rf")
     _, out, _ = cli(capsys, "top", "--max", "--format", "json")
-    assert json.loads(out)[0]["id"] == rid(3, "xgb")
+    assert json.loads(out)[0]["id"] == rid(1, "xgb")  # the failed run's 0.95 ranks after it
 
 
 def test_bad_where_and_missing_metric_are_one_line_usage_errors(runs: Path, capsys: pytest.CaptureFixture[str]) -> None:

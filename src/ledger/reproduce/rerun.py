@@ -364,6 +364,7 @@ def reproduce(
             overrides=list(command.get("overrides") or []),
             fields={"command": command, "reproduces": {"run": original["id"], "verdict": None}},
             cwd=str(cwd), env=_child_env(environment), watch=recompute.STAGE_LINE,
+            stdout_to_stderr=True,
         )  # fmt: skip
         rec = dict(outcome.record)
         stages = recompute.stages_ran(outcome.watched) if plan.pipeline else None

@@ -124,7 +124,7 @@ class _Relay(threading.Thread):
                 if not chunk:
                     return
                 self._write(chunk)
-                self.log.add(chunk, self.sink)
+                self.log.add(chunk, self.source)
                 if self.keep is not None:
                     self.keep.append(chunk)
                     while sum(map(len, self.keep)) > _STDERR_KEEP and len(self.keep) > 1:
@@ -160,14 +160,15 @@ class Child:
     """A started child; `wait()` for it, `signal()` its group, `finish()` for its output."""
 
     def __init__(self, argv: list[str], env: Mapping[str, str], cwd: str | None,
-                 watch: re.Pattern[str] | None = None):  # fmt: skip
+                 watch: re.Pattern[str] | None = None, stdout_to: int = 1):  # fmt: skip
         self.log = Log(watch=watch)
         for stream in (sys.stdout, sys.stderr):  # what ledger wrote so far comes first
             with contextlib.suppress(Exception):
                 stream.flush()
         self._stderr: deque[bytes] = deque()
         ends: list[tuple[int, int]] = []  # (read end for ledger, write end for the child)
-        for fd in (1, 2):
+        sinks = (stdout_to, 2)  # stdout_to=2: ledger's own stdout is taken (a JSON result)
+        for fd in sinks:
             try:
                 ends.append(_pty_for(fd) if os.isatty(fd) else os.pipe())
             except OSError:
@@ -184,7 +185,7 @@ class Child:
         for _, write_end in ends:
             os.close(write_end)
         self._relays = [
-            _Relay(ends[0][0], 1, self.log, None),
+            _Relay(ends[0][0], sinks[0], self.log, None),
             _Relay(ends[1][0], 2, self.log, self._stderr),
         ]
         for relay in self._relays:

@@ -60,10 +60,12 @@ def run_command(
     cwd: str | None = None,
     env: dict[str, str] | None = None,
     watch: re.Pattern[str] | None = None,
+    stdout_to_stderr: bool = False,
 ) -> Outcome:
     """Run `argv` (no shell) as a recorded run; `fields` adds record fields known at start,
     `cwd`/`env` change where and with what environment the child runs, and the output
-    lines matching `watch` come back in the outcome.
+    lines matching `watch` come back in the outcome; `stdout_to_stderr` shows the child's
+    stdout on ledger's stderr (when ledger's own stdout carries a result).
 
     In a DVC pipeline (a `dvc.yaml` where the child runs), `-p` overrides are written into
     the params file before the code state is captured (so the record's code patch shows
@@ -75,7 +77,7 @@ def run_command(
     notes = dvcoverrides.notes_dir(ws.root)
     with dvcpipeline.overrides_written(pipeline, ws.config.params_file, overrides or [], notes):
         return _run_command(ws, argv, pipeline, name, description, tags, overrides, baseline, fields, cwd, env,
-                            watch)  # fmt: skip
+                            watch, stdout_to_stderr)  # fmt: skip
 
 
 def _run_command(
@@ -91,6 +93,7 @@ def _run_command(
     cwd: str | None,
     env: dict[str, str] | None,
     watch: re.Pattern[str] | None,
+    stdout_to_stderr: bool,
 ) -> Outcome:
     before_files = dvcpipeline.snapshot(pipeline) if pipeline is not None else None
     run = Run.create(
@@ -111,7 +114,7 @@ def _run_command(
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     try:
         try:
-            child = Child(argv, child_env, cwd, watch)
+            child = Child(argv, child_env, cwd, watch, stdout_to=2 if stdout_to_stderr else 1)
         except OSError as exc:
             run.end("failed", {"type": type(exc).__name__, "message": str(exc), "exit_code": 127})
             raise LedgerError(f"could not start {argv[0]}: {exc.strerror or exc}") from None
