@@ -245,8 +245,25 @@ def configure_worktree(user_root: Path, worktree: Path) -> None:
 
 
 def _user_cache_dir(user_root: Path) -> str:
-    with _repo(user_root) as repo:
+    return cache_dir(user_root)
+
+
+def cache_dir(root: Path) -> str:
+    """Where this repository's DVC cache is (absolute)."""
+    with _repo(root) as repo:
         return str(repo.cache.local_cache_dir)
+
+
+def checkout(root: Path, dvc_files: list[str]) -> str | None:
+    """`dvc checkout` of these `.dvc` files from the cache; None, or what went wrong."""
+    from dvc.exceptions import DvcException
+
+    with _repo(root) as repo:
+        try:
+            repo.checkout(targets=[os.path.join(repo.root_dir, f) for f in dvc_files], force=True)
+        except DvcException as exc:
+            return _first_line(exc)
+    return None
 
 
 def _complete(odb: Any, md5: str) -> bool:

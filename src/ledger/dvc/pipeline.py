@@ -17,7 +17,6 @@ import json
 import os
 import posixpath
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from ledger.core import yamlio
 from ledger.core.workspace import safe_relpath
 from ledger.dvc.overrides import overrides_written
+from ledger.dvc.stamps import Fresh, Stamp, any_file, changed_since, stamp_of
 from ledger.errors import ConfigError, LedgerError, LedgerWarning, RecordError
 from ledger.write.artifacts import md5_file
 from ledger.write.capture import catch_and_warn
@@ -191,19 +191,6 @@ def flatten_metrics(data: Any, prefix: str = "") -> dict[str, float]:
     return found
 
 
-Stamp = tuple[int, int, str]  # mtime (ns), size, md5
-Fresh = Callable[[Path], bool]
-
-
-def _stamp(path: Path) -> Stamp | None:
-    try:
-        info = path.stat()
-        md5 = md5_file(path)[0] if info.st_size <= MAX_FILE_BYTES else ""
-    except OSError:
-        return None
-    return (info.st_mtime_ns, info.st_size, md5)
-
-
 def _output_files(pipeline: Pipeline) -> list[Path]:
     files = [pipeline.root / relpath for relpath in pipeline.metrics_files]
     for directory in dvclive_dirs(pipeline):
@@ -215,26 +202,13 @@ def snapshot(pipeline: Pipeline) -> dict[Path, Stamp]:
     """The metrics and series files as they are before a run (mtime, size, content hash)."""
     stamps = {}
     for path in _output_files(pipeline):
-        stamp = _stamp(path)
+        stamp = stamp_of(path)
         if stamp is not None:
             stamps[path] = stamp
     return stamps
 
 
-def changed_since(before: dict[Path, Stamp]) -> Fresh:
-    """A test for files written during the run: new, or another mtime or content."""
-
-    def fresh(path: Path) -> bool:
-        return path.is_file() and (path not in before or _stamp(path) != before[path])
-
-    return fresh
-
-
-def _any(path: Path) -> bool:
-    return path.is_file()
-
-
-def read_metrics(pipeline: Pipeline, fresh: Fresh = _any) -> dict[str, float]:
+def read_metrics(pipeline: Pipeline, fresh: Fresh = any_file) -> dict[str, float]:
     """Final metric values from every declared metrics file that passes `fresh` (default:
     every one there is); a later file wins a clash."""
     metrics: dict[str, float] = {}
@@ -260,7 +234,7 @@ def dvclive_dirs(pipeline: Pipeline) -> list[Path]:
     return sorted(d for d in candidates if _is_dvclive_dir(d))
 
 
-def read_series(directory: Path, fresh: Fresh = _any) -> dict[str, list[tuple[int, float]]]:
+def read_series(directory: Path, fresh: Fresh = any_file) -> dict[str, list[tuple[int, float]]]:
     """dvclive's step series: `plots/metrics/<name>.tsv` with `timestamp step <name>`."""
     base = directory / "plots" / "metrics"
     series: dict[str, list[tuple[int, float]]] = {}
@@ -330,7 +304,9 @@ class Outputs:
     artifacts: list[dict[str, Any]] = field(default_factory=list)
 
 
-def collect(pipeline: Pipeline, default_params: str, extra_data: tuple[str, ...] = (), fresh: Fresh = _any) -> Outputs:
+def collect(
+    pipeline: Pipeline, default_params: str, extra_data: tuple[str, ...] = (), fresh: Fresh = any_file
+) -> Outputs:
     """Read everything the pipeline declares, after it ran; metrics and series only from
     the files that pass `fresh`."""
     out = Outputs()
@@ -380,7 +356,7 @@ def record_outputs(
     data). A failed or killed run never carries the numbers an earlier run left behind.
     """
     if finished and is_dvc_command(argv):
-        fresh: Fresh = _any
+        fresh: Fresh = any_file
     elif before is not None:
         fresh = changed_since(before)
     else:

@@ -28,6 +28,7 @@ from typing import Any
 
 from ledger.core import record
 from ledger.core.workspace import Workspace
+from ledger.dvc.pipeline import is_dvc_command
 from ledger.errors import LedgerError, RecordError, UsageError
 from ledger.read import records as store
 from ledger.sweep import plan as sweep_plan
@@ -62,7 +63,7 @@ class SweepOptions:
     def isolate(self) -> bool:
         if self.worktree is not None:
             return self.worktree
-        return self.jobs > 1 and Path(self.argv[0]).name == "dvc"
+        return self.jobs > 1 and is_dvc_command(self.argv)
 
 
 @dataclass

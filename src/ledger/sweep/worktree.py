@@ -6,14 +6,13 @@ The worktree checks out the user's branch itself (git allows it with --force), s
 point's record is committed to the user's branch through the shared refs, with the same
 compare-and-swap as any run. The worktree gets the user's uncommitted code (the same patch
 a record would hold), so the code tree is the user's, and, in a DVC project, DVC's cache
-and a `dvc checkout` of the data. Afterwards the record files are copied into the user's
+and a checkout of the data through DVC (`ledger.dvc.data`). Afterwards the record files are copied into the user's
 checkout (and its index, when committed), so `git status` there stays clean.
 """
 
 from __future__ import annotations
 
 import shutil
-import subprocess
 import tempfile
 import warnings
 from pathlib import Path
@@ -21,6 +20,7 @@ from pathlib import Path
 from ledger import gitstore
 from ledger.core import record, yamlio
 from ledger.core.workspace import Workspace
+from ledger.dvc import data as dvcdata
 from ledger.errors import LedgerError, LedgerWarning
 from ledger.read import records as store
 from ledger.write import processes
@@ -43,7 +43,7 @@ class Worktrees:
         self.patch = code.patch
         # Files holding a secret are in the patch redacted; the points need them as they are.
         self.raw_files = code.redacted
-        self.dvc_cache = _dvc_cache_dir(ws.root) if (ws.root / ".dvc").is_dir() else None
+        self.dvc_cache = dvcdata.cache_dir(ws.root) if dvcdata.is_dvc_repo(ws.root) else None
         self._temp: dict[Path, Path] = {}
 
     def create(self) -> Path:
@@ -88,20 +88,6 @@ class Worktrees:
             self.remove(path)
 
 
-def _dvc(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    if shutil.which("dvc") is None:
-        raise LedgerError("dvc is not installed: `pip install dvc`, or sweep without --worktree")
-    return subprocess.run(["dvc", *args], cwd=cwd, capture_output=True, text=True)
-
-
-def _dvc_cache_dir(root: Path) -> str:
-    proc = _dvc(root, "cache", "dir")
-    lines = proc.stdout.strip().splitlines()
-    if proc.returncode != 0 or not lines:
-        raise LedgerError(f"cannot find DVC's cache: {proc.stderr.strip()}: check `dvc cache dir`")
-    return lines[-1].strip()
-
-
 def _dvc_setup(main: Path, path: Path, cache: str) -> None:
     """Share the user's DVC cache (a local config, never committed) and bring the
     `.dvc`-tracked data: copied from the user's checkout when it is there (no DVC process
@@ -120,8 +106,7 @@ def _dvc_setup(main: Path, path: Path, cache: str) -> None:
         else:
             missing.append(entry["source"])
     if missing:
-        proc = _dvc(path, "checkout", "--quiet", *sorted(set(missing)))
-        if proc.returncode != 0:
-            detail = (proc.stderr.strip().splitlines() or ["not in the cache"])[-1]
+        detail = dvcdata.checkout(path, sorted(set(missing)))
+        if detail is not None:
             warnings.warn(f"data for a sweep worktree: {detail}: `dvc pull` it first",
                           LedgerWarning, stacklevel=2)  # fmt: skip
