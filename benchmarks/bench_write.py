@@ -3,7 +3,8 @@
     python benchmarks/bench_write.py [--files 10000] [--repeat 7] [--mlflow]
 
 Prints medians and ratios: ledger against the raw git cost of committing one file in the
-same repository, and (with --mlflow, when MLflow is installed) against MLflow's
+same repository, the cost of relaying a loud command's output (50 MB) against the command
+alone, and (with --mlflow, when MLflow is installed) against MLflow's
 `log_metric` loop and run logging on the same work. Budgets (SPEC §10): 100,000 points
 < 0.5 s; `ledger run -- true` overhead < 1 s.
 """
@@ -20,6 +21,7 @@ import time
 from pathlib import Path
 
 POINTS = 100_000
+LOUD_LINES = 500_000  # x 100 bytes: 50 MB of output
 
 
 def sh(cwd: Path, *args: str) -> None:
@@ -112,6 +114,16 @@ def main() -> int:
             f"`ledger run --force -- true`:{run_s * 1000:8.1f} ms   overhead {overhead * 1000:.0f} ms  budget < 1000 ms"
         )
         print(f"ratio ledger run / raw git commit: {run_s / git_s:.1f}x")
+        # The child's output passes through ledger (relayed live and kept, capped, in the
+        # sidecar log): a command writing 50 MB, alone and under `ledger run`, output piped.
+        loud = [sys.executable, "-c", f"import sys\nfor _ in range({LOUD_LINES}): sys.stdout.write('x' * 99 + '\\n')"]
+        loud_s = median_wall(loud, root, args.repeat, env)
+        loud_run_s = median_wall([*ledger_bin, "run", "--force", "--", *loud], root, args.repeat, env)
+        relay_s = loud_run_s - run_s - (loud_s - true_s)
+        print(f"50 MB of output alone:        {loud_s * 1000:8.1f} ms")
+        print(f"... under `ledger run`:       {loud_run_s * 1000:8.1f} ms   relay cost {relay_s * 1000:.0f} ms "
+              f"({50 / max(loud_run_s - run_s, 1e-9):.0f} MB/s through ledger; ratio to alone "
+              f"{(loud_run_s - run_s + true_s) / loud_s:.2f}x)")  # fmt: skip
         if args.mlflow:
             points = 2_000
             measured = bench_mlflow_points(Path(tmp), points)

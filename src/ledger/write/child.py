@@ -17,7 +17,6 @@ they are the child's output, not ledger's.
 from __future__ import annotations
 
 import contextlib
-import errno
 import fcntl
 import os
 import re
@@ -108,30 +107,35 @@ class _Relay(threading.Thread):
         self._sink_ok = True
 
     def run(self) -> None:
+        poller = select.poll()  # not select(): any descriptor number works
+        poller.register(self.source, select.POLLIN | select.POLLHUP | select.POLLERR)
         try:
             while True:
-                ready, _, _ = select.select([self.source], [], [], 0 if self.stop.is_set() else 0.2)
-                if not ready:
+                if not poller.poll(0 if self.stop.is_set() else 200):
                     if self.stop.is_set():
                         return
                     continue
                 try:
                     chunk = os.read(self.source, 65536)
-                except OSError as exc:  # a pseudo-terminal reports its end as EIO
-                    if exc.errno == errno.EIO:
-                        return
-                    raise
+                except OSError:  # a pseudo-terminal reports its end as EIO
+                    return
                 if not chunk:
                     return
                 self._write(chunk)
-                self.log.add(chunk, self.source)
-                if self.keep is not None:
-                    self.keep.append(chunk)
-                    while sum(map(len, self.keep)) > _STDERR_KEEP and len(self.keep) > 1:
-                        self.keep.popleft()
+                self._keep(chunk)
         finally:
             with contextlib.suppress(OSError):
                 os.close(self.source)
+
+    def _keep(self, chunk: bytes) -> None:
+        try:
+            self.log.add(chunk, self.source)
+            if self.keep is not None:
+                self.keep.append(chunk)
+                while len(self.keep) > 1 and sum(map(len, self.keep)) > _STDERR_KEEP:
+                    self.keep.popleft()
+        except Exception:  # noqa: BLE001 - keeping the log must never stall the child's output
+            pass
 
     def _write(self, chunk: bytes) -> None:
         view = memoryview(chunk)
@@ -139,7 +143,9 @@ class _Relay(threading.Thread):
             try:
                 view = view[os.write(self.sink, view) :]
             except BlockingIOError:
-                select.select([], [self.sink], [], 1.0)
+                poller = select.poll()
+                poller.register(self.sink, select.POLLOUT)
+                poller.poll(1000)
             except OSError:  # nobody reads ledger's output any more: still keep the log
                 self._sink_ok = False
 

@@ -101,7 +101,7 @@ def _run_command(
         argv=argv, baseline=baseline, fields=fields,
     )  # fmt: skip
     child_env = dict(os.environ if env is None else env)
-    child_env.update({ENV_RUN_ID: run.id, ENV_RUN_DIR: str(run._dir), ENV_ROOT: str(ws.root)})
+    child_env.update({ENV_RUN_ID: run.id, ENV_RUN_DIR: str(run.sidecar), ENV_ROOT: str(ws.root)})
     received: list[int] = []
     child: Child | None = None
 
