@@ -29,8 +29,8 @@ from collections import deque
 from collections.abc import Mapping
 
 LOG_FILE = "output.log"
-LOG_HEAD_BYTES = 256 * 1024
-LOG_TAIL_BYTES = 768 * 1024
+LOG_HEAD_BYTES = 64 * 1024
+LOG_TAIL_BYTES = 192 * 1024  # the end says most; redacting costs ~1 s per MiB
 ERROR_LINES = 20
 _STDERR_KEEP = 64 * 1024
 _DRAIN_S = 2.0  # after the child ends, how long a grandchild may keep its output open
@@ -116,7 +116,7 @@ class _Relay(threading.Thread):
                         return
                     continue
                 try:
-                    chunk = os.read(self.source, 65536)
+                    chunk = os.read(self.source, 1 << 20)
                 except OSError:  # a pseudo-terminal reports its end as EIO
                     return
                 if not chunk:
