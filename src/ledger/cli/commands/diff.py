@@ -24,7 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     direction.add_argument("--min", dest="direction", action="store_const", const="min",
                            help="lower is better")  # fmt: skip
     parser.add_argument("--fail-on-regression", action="store_true",
-                        help="exit 1 when the best new run is worse than BASE's best")  # fmt: skip
+                        help="exit 1 when the best new run is worse than BASE's best, or when the "
+                             "branch adds or changes a record that cannot be read")  # fmt: skip
     parser.add_argument("--threshold", type=float, metavar="VALUE",
                         help="compare the best new run with VALUE instead of BASE's best")  # fmt: skip
     parser.add_argument("--tolerance", type=float, default=0.0, metavar="DELTA",
@@ -46,6 +47,9 @@ def run(args: argparse.Namespace) -> int:
         output.out(review_markdown.render(rv).rstrip("\n"))
     else:
         _table(rv, args.format)
+    if args.fail_on_regression and rv.blocked:
+        output.err(f"ledger: {review.unreadable_reason(rv)}")
+        return 1
     if args.fail_on_regression and rv.regression:
         best = rv.best_new
         assert best is not None  # a regression has a best new run

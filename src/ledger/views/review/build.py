@@ -65,6 +65,13 @@ class Review:
     bar: float | None  # what the best new run had to reach (BASE's best, or --threshold)
     regression: bool
     summary: str
+    unreadable: tuple[str, ...] = ()  # paths of the branch's records that could not be read
+
+    @property
+    def blocked(self) -> bool:
+        """The gate fails whatever the metric says: the branch adds or changes unreadable
+        records (a green verdict would hide them, and CI could not rank what it cannot read)."""
+        return bool(self.unreadable)
 
     @property
     def failed(self) -> tuple[Entry, ...]:
@@ -95,6 +102,7 @@ class Review:
             "secondary_metrics": list(self.secondary),
             "best_new": self.best_new.id if self.best_new else None,
             "bar": self.bar, "regression": self.regression, "summary": self.summary,
+            "unreadable": list(self.unreadable),
         }  # fmt: skip
 
 
@@ -147,9 +155,10 @@ def _records_at(ws: Workspace, rev: str | None) -> dict[str, str]:
     }  # fmt: skip
 
 
-def _parse_blobs(ws: Workspace, wanted: dict[str, str], label: str) -> tuple[dict[str, dict[str, Any]], list[str]]:
+def _parse_blobs(ws: Workspace, wanted: dict[str, str], label: str) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """The records among `wanted` (path -> blob id) that parse, and path -> problem for the rest."""
     parsed: dict[str, dict[str, Any]] = {}
-    problems: list[str] = []
+    problems: dict[str, str] = {}
     paths = sorted(wanted)
     if not paths:
         return parsed, problems
@@ -161,7 +170,7 @@ def _parse_blobs(ws: Workspace, wanted: dict[str, str], label: str) -> tuple[dic
                 raise RecordError(f"larger than {yamlio.MAX_BYTES} bytes", path=source)
             parsed[path] = store.parse_record(data, source, path)
         except RecordError as exc:
-            problems.append(str(exc))
+            problems[path] = str(exc)
     return parsed, problems
 
 
@@ -293,12 +302,32 @@ def review(
         base=base, head=head, base_commit=base_commit, head_commit=head_commit,
         merge_base=fork_point, metric=metric, direction=direction, baseline=baseline,
         best_on_base=best_on_base, entries=tuple(entries), removed=removed,
-        invalid=tuple(sorted(invalid)), secondary=tuple(secondary), best_new=best_new,
-        bar=bar, regression=regression,
-        summary=_summary(
+        invalid=tuple(invalid[p] for p in sorted(invalid)), secondary=tuple(secondary),
+        best_new=best_new, bar=bar, regression=regression,
+        summary=_unreadable_summary(sorted(invalid)) + _summary(
             entries, best_new, bar, regression, metric, direction, threshold is not None
         ),
+        unreadable=tuple(sorted(invalid)),
     )  # fmt: skip
+
+
+def _unreadable_summary(paths: list[str]) -> str:
+    if not paths:
+        return ""
+    return f"failed: {plural(len(paths), 'unreadable record')} on this branch; "
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def unreadable_reason(rv: Review, shown: int = 3) -> str:
+    """One line for the gate: how many of the branch's records are unreadable, the first paths."""
+    paths = ", ".join(rv.unreadable[:shown]) + (", ..." if len(rv.unreadable) > shown else "")
+    return (
+        f"{plural(len(rv.unreadable), 'unreadable record')} added or changed on this branch "
+        f"({paths}): see why with `ledger check --rev {rv.base}..{rv.head}`, fix or remove them"
+    )
 
 
 def _delta(value: float | None, reference: float | None) -> float | None:

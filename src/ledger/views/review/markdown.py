@@ -21,6 +21,7 @@ MARKER = "<!-- ledger-diff -->"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 _INLINE = re.compile(r"([\\`*_\[\]|~!#()])")
 _WORD_JOINER = "\u2060"
+_MAX_UNREADABLE = 50  # a PR comment holds at most 65,536 characters
 _VERDICT = {
     "better": "✅ better", "worse": "❌ worse", "equal": "➖ equal", "failed": "💥 failed",
     "killed": "💥 killed", "crashed": "💥 crashed", "running": "⏳ running",
@@ -64,7 +65,7 @@ def _value(rec: dict[str, Any], metric: str | None) -> float | None:
 
 
 def _headline(rv: Review) -> str:
-    if rv.regression:
+    if rv.regression or rv.blocked:
         icon = "❌"
     elif rv.summary.startswith("improvement"):
         icon = "✅"
@@ -93,6 +94,11 @@ def _facts(rv: Review) -> list[str]:
     lines.append(f"- best on base: {_run(best)}" + (f": {number(_value(best, rv.metric))}" if best else ""))
     base_line = rv.baseline
     lines.append(f"- baseline: {_run(base_line)}" + (f": {number(_value(base_line, rv.metric))}" if base_line else ""))
+    if rv.unreadable:
+        lines.append(
+            f"- ❌ {len(rv.unreadable):,} unreadable record{'s' if len(rv.unreadable) != 1 else ''} "
+            "added or changed on this branch: the gate fails until they are fixed or removed"
+        )
     if rv.warning_count:
         lines.append(f"- ⚠️ {rv.warning_count} warning{'s' if rv.warning_count != 1 else ''}: see below")
     return lines
@@ -137,7 +143,11 @@ def _secondary(rv: Review) -> list[str]:
 def _warnings(rv: Review) -> list[str]:
     lines = [f"- `{e.id}`: {escape(w, 200)}" for e in rv.entries for w in e.warnings]
     lines += [f"- record removed on this branch: `{escape(run_id, 80)}`" for run_id in rv.removed]
-    lines += [f"- unreadable record, skipped: {escape(problem, 300)}" for problem in rv.invalid]
+    shown = rv.invalid[:_MAX_UNREADABLE]
+    lines += [f"- unreadable record, skipped: {escape(problem, 300)}" for problem in shown]
+    if len(rv.invalid) > len(shown):
+        more = len(rv.invalid) - len(shown)
+        lines.append(f"- … and {more:,} more unreadable records (`ledger check --rev` lists them all)")
     return lines
 
 
