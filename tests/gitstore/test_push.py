@@ -104,3 +104,54 @@ def test_unknown_remote_and_unpublished_branch(repo: Path, tmp_path: Path, remot
     git(tmp_path, "init", "-q", "--bare", "-b", "main", str(bare))
     result = ledger_cli(repo, "push", str(bare))
     assert result.returncode == 1 and "git push -u" in result.stderr
+
+
+RACE_WORK = """
+import sys, ledger
+for i in range(int(sys.argv[2])):
+    with ledger.start_run(name=f"{sys.argv[1]}-{i}") as run:
+        run.log_metric("auc", i / 100)
+"""
+PUSH_LOOP = """
+import sys
+from ledger.cli import main
+for _ in range(int(sys.argv[1])):
+    if main(["push"]) != 0:
+        raise SystemExit(1)
+"""
+
+
+def test_racing_pushes_never_blame_the_remote(repo: Path, tmp_path: Path) -> None:
+    """Two clones of one bare remote; in each, runs keep committing while two processes
+    push in a loop: whichever loses a race (on the remote, on the remote-tracking ref or on
+    its own branch ref) retries or says nothing, and never claims that the remote has
+    changes besides records (it has none)."""
+    (repo / "work.py").write_text(RACE_WORK)
+    (repo / "push_loop.py").write_text(PUSH_LOOP)
+    git(repo, "add", "work.py", "push_loop.py")
+    git(repo, "commit", "-qm", "work")
+    remote = _remote(tmp_path, repo)
+    clones = [_clone(tmp_path, remote, f"clone{n}") for n in range(2)]
+    procs = []
+    for n, clone in enumerate(clones):
+        procs.append(subprocess.Popen([sys.executable, "work.py", f"c{n}", "5"], cwd=clone,
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))  # fmt: skip
+        procs += [
+            subprocess.Popen([sys.executable, "push_loop.py", "15"], cwd=clone,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)
+        ]  # fmt: skip
+    notes: list[str] = []
+    for proc in procs:
+        _, err = proc.communicate(timeout=240)
+        assert proc.returncode == 0, err
+        notes += [line for line in err.splitlines() if "note" in line]
+    assert notes == []
+    for clone in clones:  # what the loops left unpushed
+        final = ledger_cli(clone, "push")
+        assert final.returncode == 0 and "note" not in final.stderr, final.stderr
+    assert len(_remote_records(remote)) == 10
+    _assert_fast_forward_only(remote)
+    for clone in clones:
+        assert git(clone, "status", "--porcelain") == ""
+        subprocess.run(["git", "fsck", "--strict", "--no-dangling"], cwd=clone, check=True, capture_output=True)

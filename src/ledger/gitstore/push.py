@@ -67,19 +67,25 @@ def _target(ws: Workspace, remote: str | None) -> tuple[str, str, str]:
     return branch, remote, remote_branch
 
 
-def _advance_local(ws: Workspace, ref: str, old: str, new: str) -> bool:
+_MOVED, _FOREIGN, _RACED = "moved", "foreign", "raced"
+
+
+def _advance_local(ws: Workspace, ref: str, old: str, new: str) -> str:
     """Move the checked-out branch from `old` to `new` when they differ only in records,
-    bringing those files into the working tree and index. False when not possible."""
+    bringing those files into the working tree and index. `_FOREIGN` when they differ in
+    more than records; `_RACED` when the branch is no longer at `old` (a run committed, or
+    another `ledger push` of this clone advanced it, meanwhile): a lost local race, which
+    says nothing about the remote."""
     changes = gitstore.changed_paths(ws.root, old, new)
     if any(not path.startswith(f"{RECORDS_DIR}/") for path, _ in changes):
-        return False
+        return _FOREIGN
     if not gitstore.update_ref(ws.root, ref, new, old):
-        return False  # a run committed meanwhile; the next push brings the branch along
+        return _RACED
     for path, sha in changes:
         gitstore.write_worktree_file(ws.root, ws.path(path).relative_to(ws.root).as_posix(), sha)
     if changes:
         gitstore.sync_index_entries(ws.root, dict(changes))
-    return True
+    return _MOVED
 
 
 def push(
@@ -97,7 +103,8 @@ def push(
     branch, remote, remote_branch = _target(ws, remote)
     ref = f"refs/heads/{branch}"
     give_up = time.monotonic() + deadline_s
-    attempt = 0
+    attempt = pushed = 0
+    replayed = False
     shared: set[str] = set()
     while True:
         attempt += 1
@@ -111,46 +118,58 @@ def push(
                 f"`git push -u {remote} {branch}`, then use `ledger push`"
             )
         if local == tip or gitstore.is_ancestor(ws.root, local, tip):
-            updated = local == tip or _advance_local(ws, ref, local, tip)
-            return PushResult(remote, remote_branch, 0, False, attempt, updated, _pull_note(updated))
-        entries = gitstore.log_entries(ws.root, f"{tip}..{local}")
-        foreign = [e for e in entries if not is_ledger_commit(e)]
-        if foreign:
-            first = foreign[0]
-            subject = first.message.strip().splitlines()[0] if first.message.strip() else ""
-            raise PushError(
-                f"{len(foreign)} unpushed commit(s) are not ledger records (first: "
-                f"{first.sha[:8]} {subject!r}): push them yourself (`git pull --rebase && "
-                "git push`), then run `ledger push` again"
-            )
-        replayed = not gitstore.is_ancestor(ws.root, tip, local)
-        if before is not None:
-            fresh = [entry for entry in entries if entry.sha not in shared]
-            if fresh:
-                before(fresh)
-                shared.update(entry.sha for entry in fresh)
-        candidate = local
-        if replayed:
-            candidate = tip
-            for entry in entries:
-                candidate = gitstore.replay_commit(ws.root, candidate, entry.sha)
-        if candidate == tip:  # every record is on the remote already
-            updated = _advance_local(ws, ref, local, tip)
-            return PushResult(remote, remote_branch, 0, False, attempt, updated, _pull_note(updated))
-        ok, reason = gitstore.push_branch(ws.root, remote, candidate, remote_branch)
-        if ok:
-            updated = candidate == local or _advance_local(ws, ref, local, candidate)
-            return PushResult(remote, remote_branch, len(entries), replayed, attempt, updated,
-                              _pull_note(updated))  # fmt: skip
-        if not any(word in reason for word in _RETRYABLE):
-            raise PushError(f"git push to {remote} failed: {reason}")
-        if time.monotonic() > give_up:
-            raise PushError(f"{remote} kept moving for {deadline_s:.0f} s: run `ledger push` again later")
-        # Someone pushed first: back off a little (more each time) and replay on their tip.
-        time.sleep(random.uniform(0.05, min(0.1 * attempt, 1.0)))
+            outcome = _MOVED if local == tip else _advance_local(ws, ref, local, tip)
+        else:
+            entries = gitstore.log_entries(ws.root, f"{tip}..{local}")
+            foreign = [e for e in entries if not is_ledger_commit(e)]
+            if foreign:
+                first = foreign[0]
+                subject = first.message.strip().splitlines()[0] if first.message.strip() else ""
+                raise PushError(
+                    f"{len(foreign)} unpushed commit(s) are not ledger records (first: "
+                    f"{first.sha[:8]} {subject!r}): push them yourself (`git pull --rebase && "
+                    "git push`), then run `ledger push` again"
+                )
+            replay = not gitstore.is_ancestor(ws.root, tip, local)
+            if before is not None:
+                fresh = [entry for entry in entries if entry.sha not in shared]
+                if fresh:
+                    before(fresh)
+                    shared.update(entry.sha for entry in fresh)
+            candidate, made = local, len(entries)
+            if replay:
+                candidate, made = tip, 0
+                for entry in entries:  # a record the remote has already replays to nothing
+                    after = gitstore.replay_commit(ws.root, candidate, entry.sha)
+                    made += after != candidate
+                    candidate = after
+            if candidate == tip:  # every record is on the remote already
+                outcome = _advance_local(ws, ref, local, tip)
+            else:
+                ok, reason = gitstore.push_branch(ws.root, remote, candidate, remote_branch)
+                if not ok:
+                    if not any(word in reason for word in _RETRYABLE):
+                        raise PushError(f"git push to {remote} failed: {reason}")
+                    _wait(give_up, deadline_s, remote, attempt)  # someone pushed first
+                    continue
+                pushed += made
+                replayed = replayed or replay
+                outcome = _MOVED if candidate == local else _advance_local(ws, ref, local, candidate)
+        if outcome == _RACED and time.monotonic() < give_up:
+            # The branch moved under us: a run committed (push it too) or another push of
+            # this clone got there first. Look again; that is no news about the remote.
+            continue
+        return PushResult(remote, remote_branch, pushed, replayed, attempt, outcome == _MOVED, _NOTES.get(outcome))
 
 
-def _pull_note(updated: bool) -> str | None:
-    if updated:
-        return None
-    return "the remote also has changes besides records: `git pull --rebase` brings them in"
+def _wait(give_up: float, deadline_s: float, remote: str, attempt: int) -> None:
+    if time.monotonic() > give_up:
+        raise PushError(f"{remote} kept moving for {deadline_s:.0f} s: run `ledger push` again later")
+    # Back off a little (more each time) before replaying on the new tip.
+    time.sleep(random.uniform(0.05, min(0.1 * attempt, 1.0)))
+
+
+_NOTES = {
+    _FOREIGN: "the remote also has changes besides records: `git pull --rebase` brings them in",
+    _RACED: "this branch kept moving while pushing (runs finishing): run `ledger push` again",
+}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,10 +53,26 @@ def fetch_branch(root: Path, remote: str, branch: str) -> str | None:
         return None
     tracking = f"refs/remotes/{remote}/{branch}"
     if config_get(root, f"remote.{remote}.url"):
-        git(root, "fetch", "--quiet", "--no-tags", remote, f"+refs/heads/{branch}:{tracking}")
+        _fetch(root, remote, f"+refs/heads/{branch}:{tracking}")
         return rev_parse(root, tracking)
-    git(root, "fetch", "--quiet", "--no-tags", remote, f"refs/heads/{branch}")
+    _fetch(root, remote, f"refs/heads/{branch}")
     return rev_parse(root, "FETCH_HEAD")
+
+
+_LOST_RACE = ("cannot lock ref", "unable to update local ref", "but expected")
+
+
+def _fetch(root: Path, remote: str, refspec: str, attempts: int = 8) -> None:
+    """`git fetch`, again when another fetch in this clone (a second `ledger push`) updated
+    the remote-tracking ref at the same moment: git refuses the loser rather than rewind."""
+    for attempt in range(1, attempts + 1):
+        try:
+            git(root, "fetch", "--quiet", "--no-tags", remote, refspec)
+            return
+        except GitError as exc:
+            if attempt == attempts or not any(word in str(exc) for word in _LOST_RACE):
+                raise
+        time.sleep(random.uniform(0.01, 0.05 * attempt))
 
 
 def push_branch(root: Path, remote: str, commit: str, branch: str) -> tuple[bool, str]:
