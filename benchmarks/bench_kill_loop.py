@@ -324,7 +324,8 @@ def _reset(repo: Path, temp: Path) -> None:
     for line in git(repo, "worktree", "list", "--porcelain").stdout.splitlines()[1:]:
         if line.startswith("worktree "):
             git(repo, "worktree", "remove", "--force", line[9:], check=False)
-    git(repo, "worktree", "prune", check=False)
+    # A worktree whose HEAD points at nothing cannot be removed by git: drop its admin dir.
+    shutil.rmtree(repo / ".git" / "worktrees", ignore_errors=True)
     for leftover in temp.glob("ledger-sweep-*"):
         shutil.rmtree(leftover, ignore_errors=True)
     git(repo, "reset", "-q", "--hard", check=False)
