@@ -4,10 +4,15 @@ Everything goes through git's own plumbing as subprocesses: it is several times 
 GitPython's index/commit path and its object streaming (see benchmarks/RESULTS.md), and it
 lets ledger commit without touching the user's index or working tree.
 
-Writing: `commit_files` builds a tree from the branch tip plus ledger's files in a private
-index, writes a commit and moves the branch with a compare-and-swap `update-ref`; if another
-writer moved the branch first, it rebuilds on the new tip. Only then are ledger's own paths
-added to the user's index (never anything else), so `git status` stays clean.
+Writing: `commit_files` queues a request; whichever writer holds the commit lock commits
+every waiting request (one commit per run, chained on the branch tip, `groupcommit`) and
+moves the branch with one compare-and-swap `update-ref`, while it holds git's own lock on
+the index of every worktree on that branch and writes ledger's paths into them
+(`indexsync`): the branch and the user's index never disagree, so `git status` stays clean
+and no later `git commit` can delete a record.
+
+Every git call runs with hooks, fsmonitor, content filters and diff/merge drivers off
+(`core.command`): nothing of the repository's runs because ledger ran git.
 
 Reading: `iter_blobs` / `read_blobs` pull many blobs through one `git cat-file --batch`.
 """
@@ -17,6 +22,7 @@ from __future__ import annotations
 from ledger.gitstore.commit import (
     commit_files,
     index_tree_without,
+    repair_index,
     replay_commit,
     stage_files,
     sync_index_entries,
@@ -66,11 +72,12 @@ from ledger.gitstore.remote import (
 )
 from ledger.gitstore.worktree import (
     apply_patch,
-    owned_worktrees,
+    remove_orphaned_temporary,
+    temporary_worktree_add,
+    temporary_worktree_keep,
+    temporary_worktree_remove,
     worktree_add,
     worktree_add_branch,
-    worktree_remove,
-    worktree_unlock,
     write_worktree_file,
 )
 
@@ -106,6 +113,7 @@ __all__ = [
     "private_index",
     "push_branch",
     "read_file_at",
+    "repair_index",
     "replay_commit",
     "rev_parse",
     "show_blob",
@@ -118,10 +126,11 @@ __all__ = [
     "untracked_and_modified",
     "update_ref",
     "user_identity",
-    "owned_worktrees",
+    "remove_orphaned_temporary",
+    "temporary_worktree_add",
+    "temporary_worktree_keep",
+    "temporary_worktree_remove",
     "worktree_add",
     "worktree_add_branch",
-    "worktree_remove",
-    "worktree_unlock",
     "write_worktree_file",
 ]

@@ -3,14 +3,12 @@ in private index files, never touching the user's index beyond ledger's own path
 
 from __future__ import annotations
 
-import random
-import subprocess
-import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from ledger.errors import CommitError, PathExists
-from ledger.gitstore.core import _SAFE, _env, git, git_ok, head_state, private_index, rev_parse, text
+from ledger.errors import CommitError
+from ledger.gitstore import groupcommit, indexsync
+from ledger.gitstore.core import git, git_dir, git_ok, head_state, private_index, text
 
 
 def _hash_blob(root: Path, data: bytes) -> str:
@@ -22,49 +20,28 @@ def commit_files(
     files: Mapping[str, bytes | None],
     message: str,
     *,
-    deadline_s: float = 60.0,
+    deadline_s: float = 600.0,
     create_only: bool = False,
 ) -> str:
     """Commit `files` (repo path -> content, None deletes) onto the current branch.
 
-    Safe against concurrent writers: the branch moves only by compare-and-swap. The user's
-    index gains exactly these paths; nothing else in it or in the working tree changes.
-    Raises CommitError when HEAD is detached or an operation is in progress; with
-    `create_only`, PathExists (and nothing committed) when a path is already on the branch,
-    checked against the very commit the compare-and-swap builds on.
+    Safe against concurrent writers: requests are committed in groups by whichever writer
+    holds the commit lock (`groupcommit`), and the branch moves by compare-and-swap only
+    while the index of every worktree on that branch is locked and updated with it
+    (`indexsync`): the user's index gains exactly these paths, nothing else in it or in the
+    working tree changes, and no later `git commit` can undo the record.
+    Raises CommitError when HEAD is detached or an operation is in progress, IndexBusy
+    (a CommitError) when another git command keeps the index locked; with `create_only`,
+    PathExists (and nothing committed) when a path is already on the branch with other
+    content, checked against the very commit the compare-and-swap builds on.
     """
     state = head_state(root)
     if state.pending_reason:
         raise CommitError(f"cannot commit now: {state.pending_reason}")
     assert state.branch_ref is not None  # narrowed by pending_reason
     blobs = {path: (_hash_blob(root, data) if data is not None else None) for path, data in files.items()}
-    give_up = time.monotonic() + deadline_s
-    attempt = 0
-    while True:
-        old = rev_parse(root, state.branch_ref)
-        if create_only and old:
-            _refuse_existing(root, old, blobs)
-        commit = _commit_on(root, old, blobs, message)
-        expected = old or "0" * 40
-        if commit == old:
-            break
-        if git_ok(root, "update-ref", "-m", "ledger: record run", state.branch_ref, commit, expected):
-            break
-        attempt += 1
-        if time.monotonic() > give_up:
-            raise CommitError(
-                f"the branch kept moving for {deadline_s:.0f} s; the record is kept in the "
-                "working tree: run `ledger commit` later"
-            )
-        time.sleep(random.uniform(0.0, min(0.05 * attempt, 0.5)))
-    _sync_user_index(root, blobs)
-    return commit
-
-
-def _refuse_existing(root: Path, commit: str, paths: Mapping[str, object]) -> None:
-    for path in paths:
-        if git_ok(root, "cat-file", "-e", f"{commit}:{path}"):
-            raise PathExists(f"{path} was committed meanwhile by another writer", committed_path=path)
+    return groupcommit.submit(root, state.branch_ref, blobs, message, create_only=create_only,
+                              deadline_s=deadline_s)  # fmt: skip
 
 
 def _index_line(path: str, sha: str | None, mode: str = "100644") -> str:
@@ -83,37 +60,27 @@ def _tree_from(root: Path, base: str | None, lines: list[str]) -> str:
         return text(root, "write-tree", env=env)
 
 
-def _commit_on(root: Path, parent: str | None, blobs: Mapping[str, str | None], message: str) -> str:
-    tree = _tree_from(root, parent, [_index_line(path, sha) for path, sha in blobs.items()])
-    if parent and text(root, "rev-parse", f"{parent}^{{tree}}") == tree:
-        return parent  # nothing new (someone committed the same files already)
-    args = ["commit-tree", tree, "-F", "-"]
-    if parent:
-        args[2:2] = ["-p", parent]
-    return git(root, *args, input=message.encode("utf-8")).decode().strip()
+def repair_index(root: Path, prefix: str = "experiments") -> list[str]:
+    """Make the user's index agree with the branch on ledger's paths again (after a process
+    was killed mid-commit, or an older ledger left a record out of the index): the paths
+    put back. `ledger status` and every write command run it."""
+    with groupcommit.commit_lock(root):
+        return indexsync.repair(root, prefix)
 
 
-def _sync_user_index(root: Path, blobs: Mapping[str, str | None]) -> None:
-    """Record ledger's own paths in the user's index so `git status` shows them committed."""
-    lines = [_index_line(path, sha) for path, sha in blobs.items()]
-    payload = ("\n".join(lines) + "\n").encode()
-    for _ in range(200):
-        proc = subprocess.run(
-            ["git", *_SAFE, "update-index", "--index-info"],
-            cwd=root, input=payload, capture_output=True, env=_env(),
-        )  # fmt: skip
-        if proc.returncode == 0:
-            # Refresh stat data for just these paths, so status does not re-hash them.
-            present = [p for p, sha in blobs.items() if sha is not None]
-            if present:
-                subprocess.run(
-                    ["git", *_SAFE, "update-index", "-q", "--refresh", "--", *present],
-                    cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env(),
-                )  # fmt: skip
+def _sync_user_index(root: Path, entries: Mapping[str, str | None]) -> None:
+    """Record ledger's own paths (already on the branch) in the index of every worktree on
+    the current branch, under the commit lock and git's index lock."""
+    if not entries:
+        return
+    with groupcommit.commit_lock(root):
+        state = head_state(root)
+        if state.branch_ref is not None:
+            indexsync.sync(root, state.branch_ref, entries)
             return
-        if b"index.lock" not in proc.stderr:
-            return  # the commit landed; a stale index entry is cosmetic, never data loss
-        time.sleep(random.uniform(0.005, 0.05))
+        own = indexsync.Target(git_dir(root), root)
+        with indexsync.locked([own.index]) as held:
+            indexsync.apply(root, own, held[0], entries)
 
 
 def tree_without(root: Path, tree: str, excluded: Iterable[str]) -> str:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from ledger.gitstore.core import _SAFE, _env, git, git_dir, git_ok, rev_parse, text
+from ledger.gitstore.core import _env, command, git, git_dir, git_ok, rev_parse, text
 
 
 def ls_tree(root: Path, rev: str, prefix: str) -> list[tuple[str, str]]:
@@ -172,7 +172,7 @@ def iter_blobs(root: Path, shas: list[str], limit: int) -> Iterator[tuple[str, s
     memory) or "missing" (not in the object database, e.g. a partial clone).
     """
     proc = subprocess.Popen(
-        ["git", *_SAFE, "cat-file", "--batch", "--buffer"],
+        command(root, "cat-file", "--batch", "--buffer"),
         cwd=root, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
         env=_env(), bufsize=_READ_BUFFER,
     )  # fmt: skip

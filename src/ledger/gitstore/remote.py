@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ledger.gitstore.core import _SAFE, GitError, _env, config_get, git, git_ok, rev_parse
+from ledger.gitstore.core import GitError, _env, command, config_get, git, git_ok, rev_parse
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def push_branch(root: Path, remote: str, commit: str, branch: str) -> tuple[bool
     """Push `commit` to `remote`'s `branch`, fast-forward only (never forced).
     (True, "") on success; (False, git's reason) when the remote refused it."""
     proc = subprocess.run(
-        ["git", *_SAFE, "push", "--porcelain", "--quiet", remote, f"{commit}:refs/heads/{branch}"],
+        command(root, "push", "--porcelain", "--quiet", remote, f"{commit}:refs/heads/{branch}"),
         cwd=root, capture_output=True, env=_env(),
     )  # fmt: skip
     if proc.returncode == 0:

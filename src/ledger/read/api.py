@@ -11,7 +11,9 @@ everywhere:
     frame = best.to_pandas()      # one row per run: params.*, metrics.*, tags.* columns
 
 Reading is a pure function of the repository: nothing here writes to refs, the index, the
-working tree or the stash (only the disposable parse cache under the git directory).
+working tree or the stash (only the disposable parse cache under the git directory). A run
+whose process died is shown as `crashed` (`read.liveness`); recording it is left to the
+write commands.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
 from ledger.core.workspace import Workspace
-from ledger.read import query
+from ledger.read import liveness, query
 from ledger.read.bulkread import Progress
 from ledger.read.filter import Filter, compile_filter
 from ledger.read.records import Item, scan
@@ -120,11 +122,18 @@ def scan_items(
     """The scanned runs a selection covers that pass `where` (the filter reads the small head
     when it can, else the whole record)."""
     found = _filter(where)
-    items = scan(ws, selection, progress)
+    items = (_shown(ws, item) for item in scan(ws, selection, progress))
     if found is None:
         return items
     on_head = found.fields <= HEAD_FIELDS
     return (item for item in items if found(item.head if on_head else item.record))
+
+
+def _shown(ws: Workspace, item: Item) -> Item:
+    """A `running` run whose process is gone is shown as `crashed` (derived, not written)."""
+    if item.head.get("status") != "running" or not liveness.is_dead(item.record):
+        return item
+    return item.shown_as(liveness.crashed_view(ws, item.record))
 
 
 def runs(

@@ -15,6 +15,7 @@ and never stops a query.
 
 from __future__ import annotations
 
+import copy
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -77,6 +78,13 @@ class Item:
 
     def loaded(self) -> Loaded:
         return Loaded(self.record, self.path, self.origin, self.commit, self.blob)
+
+    def shown_as(self, rec: dict[str, Any]) -> Item:
+        """The same run, shown with a record derived on read (a dead run as `crashed`)."""
+        item = copy.copy(self)
+        item.head = {**self.head, **{k: rec.get(k) for k in ("status", "metrics") if k in self.head or k in rec}}
+        item._record, item._raw = rec, None
+        return item
 
 
 # ---------------------------------------------------------------------------- one blob

@@ -33,7 +33,7 @@ from types import FrameType
 from typing import Any
 
 from ledger import gitstore
-from ledger.core import record, schema, yamlio
+from ledger.core import processes, record, schema, yamlio
 from ledger.core.redact import REDACTED
 from ledger.core.workspace import Workspace, safe_relpath
 from ledger.dvc import data as dvcdata
@@ -42,7 +42,6 @@ from ledger.errors import LedgerError
 from ledger.read.locate import Located, companion_file, locate
 from ledger.reproduce import compare as reproduce_compare
 from ledger.reproduce import envfile
-from ledger.write import processes
 from ledger.write.capture.environment import ENV_ALLOWLIST
 from ledger.write.finalize import Committed, commit_record, ledger_files
 from ledger.write.runner import run_command
@@ -169,20 +168,14 @@ def _terminate_as_interrupt() -> Iterator[None]:
 def temporary_worktree(root: Path, commit: str, keep: bool = False) -> Iterator[Path]:
     """A detached worktree of `commit` in a new temporary directory outside the checkout;
     removed (and forgotten by git) on the way out, unless `keep`."""
-    parent = Path(tempfile.mkdtemp(prefix="ledger-reproduce-"))
-    path = parent / root.name
+    path = gitstore.temporary_worktree_add(root, "reproduce", commit, processes.owner())
     try:
-        gitstore.worktree_add(root, path, commit, owner=processes.owner())
         yield path
     finally:
         if keep:
-            gitstore.worktree_unlock(root, path)  # the user's now: no cleanup may take it
+            gitstore.temporary_worktree_keep(root, path)  # the user's now: no cleanup may take it
         else:
-            gitstore.worktree_remove(root, path)
-            try:
-                parent.rmdir()
-            except OSError:
-                pass
+            gitstore.temporary_worktree_remove(root, path)
 
 
 def restore_data(ws: Workspace, worktree: Path, rec: dict[str, Any], plan: recompute.Plan, say: Say) -> list[str]:

@@ -13,17 +13,15 @@ checkout (and its index, when committed), so `git status` there stays clean.
 from __future__ import annotations
 
 import shutil
-import tempfile
 import warnings
 from pathlib import Path
 
 from ledger import gitstore
-from ledger.core import record, yamlio
+from ledger.core import processes, record, yamlio
 from ledger.core.workspace import Workspace
 from ledger.dvc import data as dvcdata
 from ledger.errors import LedgerError, LedgerWarning
 from ledger.read import records as store
-from ledger.write import processes
 from ledger.write.capture.code import capture_code
 from ledger.write.capture.data import from_dvc_files
 from ledger.write.finalize import ledger_files
@@ -44,18 +42,12 @@ class Worktrees:
         # Files holding a secret are in the patch redacted; the points need them as they are.
         self.raw_files = code.redacted
         self.dvc_cache = dvcdata.cache_dir(ws.root) if dvcdata.is_dvc_repo(ws.root) else None
-        self._temp: dict[Path, Path] = {}
+        self._paths: list[Path] = []
 
     def create(self) -> Path:
         """A fresh worktree of the user's code; returns its root."""
-        temp = Path(tempfile.mkdtemp(prefix="ledger-sweep-"))
-        path = temp / self.ws.root.name
-        owner = processes.owner()
-        if self.branch:
-            gitstore.worktree_add_branch(self.ws.root, path, self.branch, owner)
-        else:
-            gitstore.worktree_add(self.ws.root, path, self.commit, owner)
-        self._temp[path] = temp
+        path = gitstore.temporary_worktree_add(self.ws.root, "sweep", self.commit, processes.owner(), self.branch)
+        self._paths.append(path)
         if self.patch:
             gitstore.apply_patch(path, self.patch)
         for relpath in self.raw_files:
@@ -79,12 +71,12 @@ class Worktrees:
             gitstore.stage_files(self.ws.root, files)
 
     def remove(self, path: Path) -> None:
-        temp = self._temp.pop(path, path.parent)
-        gitstore.worktree_remove(self.ws.root, path)
-        shutil.rmtree(temp, ignore_errors=True)
+        if path in self._paths:
+            self._paths.remove(path)
+        gitstore.temporary_worktree_remove(self.ws.root, path)
 
     def close(self) -> None:
-        for path in list(self._temp):
+        for path in list(self._paths):
             self.remove(path)
 
 

@@ -11,11 +11,11 @@ from ledger import gitstore
 from ledger.core import record, yamlio
 from ledger.core.config import Config
 from ledger.core.fields import deep_merge
+from ledger.core.journal import SERIES_FILE, TRANSIENT, Fold
 from ledger.core.redact import Redactor, redactor, scrub_paths, strip_url_credentials
 from ledger.core.workspace import Workspace
 from ledger.errors import CommitError, LedgerWarning
 from ledger.read import fastschema
-from ledger.write.journal import SERIES_FILE, TRANSIENT, Fold
 
 
 @dataclass(frozen=True)

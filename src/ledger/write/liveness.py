@@ -1,82 +1,68 @@
-"""Finding runs whose process died without recording an outcome (SIGKILL, OOM, power loss),
-and undoing what dead ledger processes left behind (params overrides, temporary worktrees).
-
-A `running` record names its process (pid, host) and carries a heartbeat. On the same host
-the pid tells: gone, or reused by a process younger than the run, means dead. For another
-host (a shared checkout) only a heartbeat older than STALE_S does.
+"""Writing down what dead ledger processes left behind: runs killed with SIGKILL, OOM or a
+power cut (recorded as `crashed`, keeping whatever they logged), params files a `ledger run
+-p` overrode, temporary worktrees of reproductions and sweeps, sidecar folders of runs
+killed before their record existed, half-written temporary files, and an index sync cut
+short. Only write commands call this (`ledger run`, `sweep`, `commit`, `status`): reading
+shows a dead run as crashed without writing (`ledger.read.liveness`).
 """
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ledger import gitstore
-from ledger.core import record, yamlio
+from ledger.core import processes, record, yamlio
+from ledger.core.journal import OWNER_FILE
 from ledger.core.workspace import Workspace
 from ledger.dvc import overrides as dvcoverrides
-from ledger.errors import RecordError
-from ledger.write import processes
+from ledger.errors import LedgerError, RecordError
+from ledger.read.liveness import STALE_S, crash_message, is_dead
 
 if TYPE_CHECKING:
     from ledger.write.finalize import Committed
 
-STALE_S = 600.0
+__all__ = ["STALE_S", "Tidied", "is_dead", "reap", "running_records", "tidy"]
+
+# Temporary files ledger writes next to their target: `.<name>.<pid>.<random>.tmp`
+# (yamlio.write_atomic) and `.<name>.<pid>.ledger-tmp` (files brought from git).
+_TEMP = re.compile(r"^\..+\.(?P<pid>[0-9]+)\.(?:[A-Za-z0-9_]+\.tmp|ledger-tmp)$")
+_TEMP_STALE_S = 3600.0
 
 
-def is_dead(rec: dict[str, Any], now: float | None = None) -> bool:
-    process = rec.get("process") or {}
-    now = now if now is not None else record.utcnow().timestamp()
-    heartbeat = record.parse_timestamp(process.get("heartbeat_at") or rec.get("started_at", ""))
-    if process.get("host") == processes.host() and isinstance(process.get("pid"), int):
-        return processes.gone(process["pid"], record.parse_timestamp(rec.get("started_at", "")))
-    return heartbeat is None or now - heartbeat > STALE_S
+def _untracked(ws: Workspace) -> list[str]:
+    # ledger never commits a running record, a sidecar of a run without one, or a temporary
+    # file: only files git does not track count (one cheap listing, ignored files left out).
+    return gitstore.untracked_and_modified(ws.root, record.RECORDS_DIR, modified=False)
 
 
-def running_records(ws: Workspace) -> Iterator[tuple[str, dict[str, Any]]]:
+def running_records(ws: Workspace, untracked: list[str] | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
     """(path, record) of every `running` record in the working tree, not yet committed."""
-    # A running record is written by ledger and never committed by it: only new files count.
-    for relpath in gitstore.untracked_and_modified(ws.root, record.RECORDS_DIR, modified=False):
+    for relpath in _untracked(ws) if untracked is None else untracked:
         if record.run_id_from_path(relpath) is None:
             continue
         try:
             rec = yamlio.load_file(ws.path(relpath), source=relpath)
-        except (RecordError, OSError):
+        except (RecordError, OSError, LedgerError):
             continue
         if isinstance(rec, dict) and rec.get("status") == "running":
             yield relpath, rec
 
 
-def remove_orphaned_worktrees(root: Path) -> list[Path]:
-    """Remove the temporary worktrees whose ledger process has died (SIGKILL, OOM); the
-    paths removed. Worktrees locked by anyone else, or by a live process, are left be."""
-    removed = []
-    for path, reason in gitstore.owned_worktrees(root):
-        if not processes.owner_gone(reason):
-            continue
-        gitstore.worktree_remove(root, path)
-        if path.parent.name.startswith(("ledger-reproduce-", "ledger-sweep-")):
-            shutil.rmtree(path.parent, ignore_errors=True)  # the temporary directory around it
-        removed.append(path)
-    return removed
-
-
-def reap(ws: Workspace) -> list[tuple[dict[str, Any], Committed]]:
-    """Record every dead run as `crashed`, keeping whatever it logged; committed by policy.
-    First, what dead ledger processes left behind is undone: params files a `ledger run -p`
-    overrode, and the temporary worktrees of reproductions and sweeps."""
-    notes = dvcoverrides.notes_dir(ws.root)
-    if notes is not None and notes.is_dir():
-        dvcoverrides.recover(notes)
-    remove_orphaned_worktrees(ws.root)
+def reap(ws: Workspace, untracked: list[str] | None = None) -> list[tuple[dict[str, Any], Committed]]:
+    """Record every dead run as `crashed`, keeping whatever it logged; committed by policy."""
     reaped = []
-    for _relpath, snapshot in running_records(ws):
+    for _relpath, snapshot in running_records(ws, untracked):
         if not is_dead(snapshot):
             continue
-        # Only a dead run pays for the write path (read commands call this every time).
-        from ledger.write import journal
+        # Only a dead run pays for the write path.
+        from ledger.core import journal
         from ledger.write.finalize import build, commit_record, write_final
 
         sidecar: Path = ws.path(record.sidecar_dir(snapshot["id"]))
@@ -88,15 +74,97 @@ def reap(ws: Workspace) -> list[tuple[dict[str, Any], Committed]]:
         process = snapshot.get("process") or {}
         last_seen = str(process.get("heartbeat_at") or snapshot.get("started_at"))
         started, ended = record.parse_timestamp(snapshot.get("started_at", "")), record.parse_timestamp(last_seen or "")
-        message = (
-            f"process {process.get('pid')} on {process.get('host')} died without recording "
-            "an outcome (killed with SIGKILL, out of memory, or the machine stopped)"
-        )
         rec = build(
             ws, context, fold, status="crashed", ended_at=last_seen,
             duration_s=(ended - started) if started and ended else None,
-            error={"type": "Crashed", "message": message}, resources=None,
+            error={"type": "Crashed", "message": crash_message(snapshot)}, resources=None,
         )  # fmt: skip
         write_final(ws, rec, keep_series=fold.has_steps)
         reaped.append((rec, commit_record(ws, rec)))
     return reaped
+
+
+def _owner_gone(path: Path) -> bool | None:
+    """Whether the process named in a sidecar's owner file has ended (None: no such file)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    return processes.owner_gone(text)
+
+
+def _newest_mtime(directory: Path) -> float:
+    newest = 0.0
+    for path in [directory, *directory.rglob("*")]:
+        try:
+            newest = max(newest, path.lstat().st_mtime)
+        except OSError:
+            continue
+    return newest
+
+
+def clean_leftovers(ws: Workspace, untracked: list[str] | None = None) -> list[str]:
+    """Remove what killed ledger processes left in `experiments/` that `git add -A` would
+    commit: temporary files of an interrupted atomic write, and sidecar folders of runs
+    killed before they wrote their record. Only untracked files; only when their writer is
+    gone (named in the file or the folder), or, for folders written before owners were
+    noted, when nothing in them changed for STALE_S. The paths removed."""
+    files = _untracked(ws) if untracked is None else untracked
+    now = time.time()
+    removed: list[str] = []
+    sidecars: set[str] = set()
+    for relpath in files:
+        name = relpath.rsplit("/", 1)[-1]
+        found = _TEMP.match(name)
+        if found:
+            path = ws.root / relpath
+            try:
+                stale = now - path.lstat().st_mtime > _TEMP_STALE_S
+            except OSError:
+                continue
+            if stale or processes.gone(int(found["pid"]), None):
+                path.unlink(missing_ok=True)
+                removed.append(relpath)
+            continue
+        parts = relpath.split("/")
+        if len(parts) >= 4 and record.run_id_from_path("/".join(parts[:3]) + ".yaml"):
+            sidecars.add("/".join(parts[:3]))
+    for relpath in sorted(sidecars):
+        directory = ws.root / relpath
+        if os.path.lexists(ws.root / f"{relpath}.yaml") or directory.is_symlink() or not directory.is_dir():
+            continue  # a live or finished run's sidecar (its record is there)
+        if gitstore.git(ws.root, "ls-files", "-z", "--", relpath, check=False):
+            continue  # git tracks some of it: the user's, not a leftover
+        gone = _owner_gone(directory / OWNER_FILE)
+        if gone is False or (gone is None and now - _newest_mtime(directory) <= STALE_S):
+            continue
+        shutil.rmtree(directory, ignore_errors=True)
+        removed.append(relpath)
+    return removed
+
+
+@dataclass
+class Tidied:
+    """What `tidy` did."""
+
+    crashed: list[tuple[dict[str, Any], Committed]] = field(default_factory=list)
+    params_restored: list[Path] = field(default_factory=list)
+    worktrees_removed: list[Path] = field(default_factory=list)
+    leftovers_removed: list[str] = field(default_factory=list)
+    index_repaired: list[str] = field(default_factory=list)
+
+
+def tidy(ws: Workspace) -> Tidied:
+    """Undo and write down everything dead ledger processes left (write commands only):
+    an index sync cut short, params files a `ledger run -p` overrode, temporary worktrees,
+    leftover files in `experiments/`, then every dead run recorded as `crashed`."""
+    done = Tidied()
+    done.index_repaired = gitstore.repair_index(ws.root)
+    notes = dvcoverrides.notes_dir(ws.root)
+    if notes is not None and notes.is_dir():
+        done.params_restored = dvcoverrides.recover(notes)
+    done.worktrees_removed = gitstore.remove_orphaned_temporary(ws.root, processes.owner_gone)
+    untracked = _untracked(ws)
+    done.leftovers_removed = clean_leftovers(ws, untracked)
+    done.crashed = reap(ws, untracked)
+    return done

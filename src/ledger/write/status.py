@@ -21,6 +21,8 @@ class Status:
     unpushed: list[str] = field(default_factory=list)
     upstream: str | None = None
     pending_reason: str | None = None
+    index_repaired: list[str] = field(default_factory=list)
+    leftovers_removed: list[str] = field(default_factory=list)
 
 
 def unpushed_runs(ws: Workspace) -> tuple[str | None, list[str]]:
@@ -40,8 +42,12 @@ def uncommitted(ws: Workspace) -> list[dict[str, Any]]:
 
 
 def workspace_status(ws: Workspace) -> Status:
-    crashed = [rec for rec, _ in liveness.reap(ws)]
-    result = Status(crashed=crashed)
+    """What `ledger status` shows, after writing down what dead processes left (a write
+    command by design: it records crashed runs, repairs the index, cleans leftovers)."""
+    tidied = liveness.tidy(ws)
+    result = Status(crashed=[rec for rec, _ in tidied.crashed])
+    result.index_repaired = tidied.index_repaired
+    result.leftovers_removed = [*tidied.leftovers_removed, *(str(p) for p in tidied.worktrees_removed)]
     result.running = [rec for _, rec in liveness.running_records(ws)]
     result.uncommitted = uncommitted(ws)
     result.upstream, result.unpushed = unpushed_runs(ws)

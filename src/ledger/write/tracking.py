@@ -23,12 +23,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from ledger.core import naming, record, yamlio
+from ledger.core import journal, naming, processes, record, yamlio
 from ledger.core.fields import deep_merge
 from ledger.core.redact import redactor
 from ledger.core.workspace import Workspace
 from ledger.errors import LedgerError
-from ledger.write import journal
 from ledger.write.artifacts import store_artifact
 from ledger.write.context import capture_context, effective_params, store_env_document
 from ledger.write.datasets import dataset_stats
@@ -117,6 +116,9 @@ class Run:
         run_id = record.new_id(name, started)
         sidecar = record.sidecar_dir(run_id)
         ws.path(sidecar).mkdir(parents=True, exist_ok=True)
+        # Named first thing: if this process is killed before its record exists, the next
+        # write command knows the folder is a dead run's leftover (`liveness.tidy`).
+        (ws.path(sidecar) / journal.OWNER_FILE).write_text(processes.owner(), encoding="utf-8")
         captured, env_document = capture_context(ws, sidecar, params=effective, argv=argv, overrides=overrides)
         store_env_document(ws, captured.get("env"), env_document)
         context = {

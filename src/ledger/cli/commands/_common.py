@@ -12,7 +12,6 @@ from ledger.errors import UsageError
 from ledger.read import api
 from ledger.read.records import Item, Loaded
 from ledger.read.sources import Selection
-from ledger.write import liveness
 
 
 def add_format(parser: argparse.ArgumentParser, default: str = "table") -> None:
@@ -54,9 +53,8 @@ def selection(args: argparse.Namespace) -> Selection:
 
 
 def scan(ws: Workspace, args: argparse.Namespace | None = None, where: str | None = None) -> Iterator[Item]:
-    """The runs a command's source arguments select and `where` keeps (after recording dead
-    runs as crashed), read through the library's one reader."""
-    liveness.reap(ws)
+    """The runs a command's source arguments select and `where` keeps, read through the
+    library's one reader (which writes nothing: a dead run is shown as crashed)."""
     progress = output.Progress()
     try:
         yield from api.scan_items(ws, selection(args) if args is not None else None, where, progress)

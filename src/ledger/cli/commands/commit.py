@@ -8,6 +8,7 @@ from ledger.cli import output
 from ledger.core.workspace import Workspace
 from ledger.errors import CommitError
 from ledger.gitstore import head_state
+from ledger.write import liveness
 from ledger.write.status import commit_pending
 
 HELP = "commit finished runs that are still waiting in the working tree"
@@ -19,6 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     ws = Workspace.find()
+    liveness.tidy(ws)  # what dead ledger processes left: a write command's job
     reason = head_state(ws.root).pending_reason
     if reason:
         raise CommitError(f"cannot commit now: {reason}: finish it (or check out a branch) first")

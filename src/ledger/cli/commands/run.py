@@ -8,7 +8,7 @@ from ledger.cli import output
 from ledger.core.workspace import Workspace
 from ledger.errors import UsageError
 from ledger.read import records as store
-from ledger.write import duplicates
+from ledger.write import duplicates, liveness
 from ledger.write.runner import run_command
 
 HELP = "run a command and record it as a run (ledger run [options] -- COMMAND ...)"
@@ -42,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
     if not argv:
         raise UsageError("nothing to run: write `ledger run [options] -- COMMAND [ARGS...]`")
     ws = Workspace.find()
+    liveness.tidy(ws)  # what dead ledger processes left: a write command's job
     if not args.force:  # the same params, code and data done before: say so, do not redo
         duplicates.refuse_duplicate(ws, argv, args.param, store.load(ws))
     outcome = run_command(

@@ -27,6 +27,8 @@ def run(args: argparse.Namespace) -> int:
             "unpushed": state.unpushed,
             "upstream": state.upstream,
             "commit_blocked": state.pending_reason,
+            "index_repaired": state.index_repaired,
+            "cleaned": state.leftovers_removed,
         }))  # fmt: skip
         return 0
     rows = []
@@ -34,6 +36,8 @@ def run(args: argparse.Namespace) -> int:
     rows += [("crashed (found now)", r["id"], r.get("name"), "recorded as crashed") for r in state.crashed]
     rows += [("uncommitted", r["id"], r.get("name"), r["status"]) for r in state.uncommitted]
     rows += [("unpushed", run_id, "", f"not on {state.upstream}") for run_id in state.unpushed]
+    rows += [("index repaired", path, "", "committed, was missing from git's index") for path in state.index_repaired]
+    rows += [("cleaned", path, "", "left by a killed ledger process") for path in state.leftovers_removed]
     if not rows:
         output.out("nothing to report: no running, crashed, uncommitted or unpushed runs")
         return 0

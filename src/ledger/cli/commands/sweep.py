@@ -10,6 +10,7 @@ from ledger.core.workspace import Workspace
 from ledger.errors import UsageError
 from ledger.sweep import plan as sweep_plan
 from ledger.sweep.execute import PointResult, SweepOptions, done_before, plan, run_sweep
+from ledger.write import liveness
 
 HELP = "grid or random search: one recorded run per point (ledger sweep -p k=v1,v2 -- COMMAND ...)"
 
@@ -72,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
         worktree=args.worktree,
     )  # fmt: skip
     ws = Workspace.find()
+    liveness.tidy(ws)  # what dead ledger processes left: a write command's job
     metric = ws.config.primary_metric
     if args.dry_run:
         sid, points, selected = plan(ws, opts)
