@@ -20,6 +20,7 @@ Reading: `iter_blobs` / `read_blobs` pull many blobs through one `git cat-file -
 from __future__ import annotations
 
 from ledger.gitstore.commit import (
+    advance_branch,
     commit_files,
     index_tree_without,
     repair_index,
@@ -82,6 +83,7 @@ from ledger.gitstore.worktree import (
 )
 
 __all__ = [
+    "advance_branch",
     "GitError",
     "HeadState",
     "LogEntry",

@@ -136,6 +136,13 @@ def update_ref(root: Path, ref: str, new: str, old: str) -> bool:
     return git_ok(root, "update-ref", "-m", "ledger: push", ref, new, old)
 
 
+def advance_branch(root: Path, ref: str, old: str, new: str, entries: Mapping[str, str | None]) -> bool:
+    """Move the checked-out branch `ref` from `old` to `new`, which differ only in ledger's
+    `entries` (path -> blob, None deleted), with the index of every worktree on it in the
+    same step; False when the branch had moved meanwhile."""
+    return groupcommit.move_branch(root, ref, old, new, entries)
+
+
 def sync_index_entries(root: Path, entries: Mapping[str, str | None]) -> None:
     """Record ledger paths (path -> blob id, None removes) in the user's index."""
     _sync_user_index(root, entries)

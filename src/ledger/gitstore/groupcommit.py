@@ -266,3 +266,20 @@ def _build_chain(
             entries.update(request.blobs)
             answers[request.token] = {"commit": parent or ""}
     return parent, answers, entries
+
+
+def move_branch(root: Path, ref: str, old: str, new: str, entries: Mapping[str, str | None]) -> bool:
+    """Compare-and-swap `ref` from `old` to `new` (whose difference is `entries`, ledger's
+    paths only) under the commit lock, the indexes of the worktrees on it moved in the same
+    critical section; False when the ref had moved."""
+    with commit_lock(root):
+        tgts = indexsync.targets(root, ref)
+        with indexsync.locked([t.index for t in tgts]) as held:
+            indexsync.write_journal(root, ref, entries, held, tgts)
+            if not git_ok(root, "update-ref", "-m", "ledger: push", ref, new, old):
+                indexsync.clear_journal(root)
+                return False
+            for target, lock in zip(tgts, held):
+                indexsync.apply(root, target, lock, entries)
+            indexsync.clear_journal(root)
+            return True

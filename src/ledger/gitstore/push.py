@@ -79,12 +79,10 @@ def _advance_local(ws: Workspace, ref: str, old: str, new: str) -> str:
     changes = gitstore.changed_paths(ws.root, old, new)
     if any(not path.startswith(f"{RECORDS_DIR}/") for path, _ in changes):
         return _FOREIGN
-    if not gitstore.update_ref(ws.root, ref, new, old):
+    if not gitstore.advance_branch(ws.root, ref, old, new, dict(changes)):
         return _RACED
     for path, sha in changes:
         gitstore.write_worktree_file(ws.root, ws.path(path).relative_to(ws.root).as_posix(), sha)
-    if changes:
-        gitstore.sync_index_entries(ws.root, dict(changes))
     return _MOVED
 
 
