@@ -144,6 +144,8 @@ def temporary_worktree_keep(root: Path, path: Path) -> None:
     git(root, "worktree", "unlock", str(path), check=False)
     for file, note in _read_notes(root):
         if note["path"] == str(path):
+            if _ours(Path(note["temp"]), note["token"]):
+                (Path(note["temp"]) / TOKEN_FILE).unlink()
             file.unlink(missing_ok=True)
 
 
