@@ -24,10 +24,9 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from ledger import gitstore
-from ledger.core import yamlio
+from ledger.core import processes, yamlio
 from ledger.core.workspace import safe_relpath
 from ledger.errors import ConfigError, LedgerError, LedgerWarning, RecordError
-from ledger.write import processes
 from ledger.write.capture.params import apply_overrides, parse_override
 
 if TYPE_CHECKING:

@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from ledger import gitstore
-from ledger.core import record
+from ledger.core import journal, record
 from ledger.core.redact import redactor, scrub_paths, strip_url_credentials
 from ledger.core.workspace import Workspace
 from ledger.errors import CommitError, LedgerError, LedgerWarning
 from ledger.importers.mlflow_store import MlflowRun, Store, locate, read_runs
 from ledger.read import records as store
-from ledger.write import finalize, journal
+from ledger.write import finalize
 
 STATUSES = {"FINISHED": "finished", "FAILED": "failed", "KILLED": "killed"}
 SOURCE_TAG = "ledger.imported_from"

@@ -12,8 +12,8 @@ from typing import Any
 
 from mlflow.entities import LifecycleStage, Metric, Param, Run, RunData, RunInfo, RunTag
 
+from ledger.core import journal
 from ledger.mlflow.entities import flat_params, millis
-from ledger.write import journal
 
 STATUS_TO_MLFLOW = {
     "running": "RUNNING",

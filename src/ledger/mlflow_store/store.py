@@ -31,7 +31,7 @@ from mlflow.store.tracking.abstract_store import AbstractStore
 from mlflow.utils.name_utils import _generate_random_name
 from mlflow.utils.search_utils import SearchExperimentsUtils
 
-from ledger.core import record
+from ledger.core import journal, record
 from ledger.core.redact import scrub_paths
 from ledger.mlflow_store import experiments, live, models
 from ledger.mlflow_store.convert import STATUS_TO_MLFLOW, history, single_point, to_run
@@ -41,7 +41,6 @@ from ledger.mlflow_store.uri import artifact_uri, workspace_for
 from ledger.read import records
 from ledger.read.locate import companion_file
 from ledger.read.sources import Selection, entries
-from ledger.write import journal
 
 PARENT_TAG = "mlflow.parentRunId"
 RUN_NAME_TAG = "mlflow.runName"
