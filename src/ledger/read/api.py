@@ -26,6 +26,7 @@ from ledger.core.workspace import Workspace
 from ledger.read import liveness, query
 from ledger.read.bulkread import Progress
 from ledger.read.filter import Filter, compile_filter
+from ledger.read.known import Known, check_field, column_kind, lookup
 from ledger.read.records import Item, scan
 from ledger.read.sources import Selection
 
@@ -118,15 +119,34 @@ def scan_items(
     selection: Selection | None = None,
     where: str | Filter | None = None,
     progress: Progress | None = None,
+    *,
+    known: Known | None = None,
 ) -> Iterator[Item]:
     """The scanned runs a selection covers that pass `where` (the filter reads the small head
-    when it can, else the whole record)."""
+    when it can, else the whole record).
+
+    A metric, parameter or tag that `where` names and no run of the selection has is an
+    error (`UnknownField`, naming the close matches), raised once the scan is done. Pass
+    `known` to collect the names seen (metric names of every run in the selection)."""
     found = _filter(where)
     items = (_shown(ws, item) for item in scan(ws, selection, progress))
-    if found is None:
+    if found is None and known is None:
         return items
-    on_head = found.fields <= HEAD_FIELDS
-    return (item for item in items if found(item.head if on_head else item.record))
+    return _checked(items, found, known or Known())
+
+
+def _checked(items: Iterator[Item], found: Filter | None, known: Known) -> Iterator[Item]:
+    refs = found.refs if found is not None else frozenset()
+    whole = any(kind != "metric" for kind, _ in refs)  # params and tags are not in the head
+    on_head = found is None or found.fields <= HEAD_FIELDS
+    for item in items:
+        known.add_head(item.head)
+        if whole:
+            known.add_record(item.record)
+        if found is None or found(item.head if on_head else item.record):
+            yield item
+    for kind, name in sorted(refs):
+        known.check(kind, name)
 
 
 def _shown(ws: Workspace, item: Item) -> Item:
@@ -166,18 +186,66 @@ def top(
     rev: str | None = None,
     all: bool = False,  # noqa: A002 - the CLI's --all, by design
     *,
+    columns: Sequence[str] = (),
     path: str | Path | None = None,
 ) -> Runs:
     """The leaderboard: the `n` best runs by `metric` (default: ledger.yaml's primary metric),
-    ranked as `ledger top` ranks them (direction from ledger.yaml or the metric's name;
-    NaN and missing values last; ties to the newer run, then the id)."""
+    ranked as `ledger top` ranks them (direction from ledger.yaml or the metric's name; runs
+    without the metric left out, NaN last; ties to the newer run, then the id).
+
+    A metric, parameter or tag that no run has (in `metric`, `where` or `columns`) raises
+    `UnknownField` naming the close matches: `ledger.top("acu")` -> did you mean 'auc'?"""
     ws = _workspace(path)
+    selection = Selection(rev=rev, all_branches=all)
+    return leaderboard(ws, metric, n, where, direction, selection, columns=columns)
+
+
+def leaderboard(
+    ws: Workspace,
+    metric: str | None = None,
+    n: int | None = 10,
+    where: str | Filter | None = None,
+    direction: str | None = None,
+    selection: Selection | None = None,
+    *,
+    columns: Sequence[str] = (),
+    progress: Progress | None = None,
+) -> Runs:
+    """`top` on an open workspace and selection (what `ledger top` calls)."""
     name = metric or ws.config.primary_metric
     if not name:
         from ledger.errors import UsageError
 
-        raise UsageError("which metric? pass one or set primary_metric in ledger.yaml")
+        raise UsageError("which metric? pass --metric NAME or set primary_metric in ledger.yaml")
+    for column in columns:
+        kind, field = column_kind(column)
+        if kind == "field":
+            check_field(field)
     way = direction or ws.config.direction(name)
-    selection = Selection(rev=rev, all_branches=all)
-    ranked = query.best(scan_items(ws, selection, where), name, way, n, key=lambda item: item.head)
+    known = Known()
+    items = scan_items(ws, selection, where, progress, known=known)
+    having = (item for item in items if query.metric_value(item.head, name) is not None)
+    ranked = query.best(having, name, way, n, key=lambda item: item.head)
+    known.check("metric", name)
+    _check_columns(ws, selection, columns, known, ranked)
     return Runs(ranked)
+
+
+def _check_columns(
+    ws: Workspace, selection: Selection | None, columns: Sequence[str], known: Known, shown: list[Item]
+) -> None:
+    """Refuse a column no run has. Metric names are known from the scan; a parameter or tag
+    that none of the shown runs has is looked for in every run (only then: it costs a
+    second, whole-record scan)."""
+    everywhere: Known | None = None
+    for column in columns:
+        kind, name = column_kind(column)
+        if kind == "metric":
+            known.check(kind, name)
+        elif kind in ("param", "tag") and not any(lookup(item.record, column) is not None for item in shown):
+            if everywhere is None:
+                everywhere = Known()
+                for item in scan(ws, selection):
+                    everywhere.add_head(item.head)
+                    everywhere.add_record(item.record)
+            everywhere.check(kind, name)

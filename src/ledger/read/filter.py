@@ -19,8 +19,12 @@ Grammar (keywords case-insensitive):
 `metric`, `param`, `tag`, `attribute`/`attr` work as prefixes too; a name part in backticks
 (or double quotes, after a prefix) may hold any character: metrics.`val/auc`,
 metrics."val/auc", params.`a.b` for a key with a dot. Values
-compare as numbers when both sides are numbers (or numeric strings), else as text. A field a
-run does not have matches no comparison (so `not (...)` matches it).
+compare as numbers when both sides are numbers (or numeric strings), and as text when both
+are text. A number and a text are never ordered against each other (`'None' >= 6`, a
+parameter set to the text None, is false, and `!=` is true), and a metric is compared with
+a number only (`metrics.auc > 'high'` is an error). A field a run does not have matches no
+comparison (so `not (...)` matches it). `status` compares case-insensitively, so MLflow's
+`attributes.status = 'FINISHED'` matches finished runs.
 """
 
 from __future__ import annotations
@@ -150,6 +154,8 @@ def _compare(left: Any, op: str, right: Any) -> bool:
             return op in ("!=", "<>")
         x: Any = a
         y: Any = b
+    elif a is not None or b is not None:
+        return op in ("!=", "<>")  # a number and a text: different, never ordered
     else:
         x, y = _text(left), _text(right)
     if op in ("=", "=="):
@@ -181,6 +187,8 @@ class _Parser:
         self.i = 0
         self.fields: set[str] = set()
         self.case_free = False  # the last field read compares without case (statuses)
+        self.refs: set[tuple[str, str]] = set()
+        self.path: tuple[str, ...] = ()  # the path of the field just parsed
 
     def peek(self) -> _Tok:
         return self.toks[self.i]
@@ -252,6 +260,10 @@ class _Parser:
         else:
             path = self.attribute(".".join(parts), tok)
         self.fields.add(path[0])
+        self.path = path
+        kind = {"metrics": "metric", "params": "param", "tags": "tag"}.get(path[0]) if prefix else None
+        if kind and path != ("tags", RUN_NAME_TAG):  # checked against the runs by ledger.read.known
+            self.refs.add((kind, ".".join(path[1:])))
         self.case_free = path == ("status",)  # `status = 'FINISHED'` (MLflow's spelling) works
         if path == ("status",):
             return lambda rec: _lower(_walk(rec, path))
@@ -294,6 +306,7 @@ class _Parser:
     def comparison(self) -> Predicate:
         get = self.field()
         case_free = self.case_free
+        path = self.path
         negate = False
         if self.word("not"):
             self.take()
@@ -341,7 +354,12 @@ class _Parser:
         if tok.kind != "op":
             raise self.fail("expected an operator (= != < <= > >= LIKE ILIKE IN)")
         self.take()
-        right = _lower(self.value()) if case_free else self.value()
+        value_tok = self.peek()
+        right = self.value()
+        if path[0] == "metrics" and isinstance(right, str) and _number(right) is None:
+            raise self.fail(f"a metric compares with a number, not {right!r}: e.g. {tok.text} 0.9", value_tok)
+        if case_free:
+            right = _lower(right)
         op = tok.text
         return lambda rec: _compare(get(rec), op, right)
 
@@ -361,11 +379,14 @@ def _walk(rec: dict[str, Any], path: tuple[str, ...]) -> Any:
 
 @dataclass(frozen=True)
 class Filter:
-    """A compiled expression: call it on a record; `fields` are the top-level keys it reads."""
+    """A compiled expression: call it on a record; `fields` are the top-level keys it reads,
+    `refs` the (`metric`|`param`|`tag`, name) pairs it names (checked against the runs by
+    `ledger.read.known`)."""
 
     expr: str
     predicate: Predicate
     fields: frozenset[str]
+    refs: frozenset[tuple[str, str]] = frozenset()
 
     def __call__(self, rec: dict[str, Any]) -> bool:
         return self.predicate(rec)
@@ -375,4 +396,4 @@ def compile_filter(expr: str) -> Filter:
     """Parse an expression once; FilterError (one line, with the column) when it is bad."""
     parser = _Parser(expr)
     predicate = parser.parse()
-    return Filter(expr, predicate, frozenset(parser.fields))
+    return Filter(expr, predicate, frozenset(parser.fields), frozenset(parser.refs))

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Iterator
-from typing import Any
 
 from ledger.cli import output
 from ledger.core.workspace import Workspace
 from ledger.errors import UsageError
-from ledger.read import api
+from ledger.read import api, known
 from ledger.read.records import Item, Loaded
 from ledger.read.sources import Selection
 
@@ -73,18 +72,4 @@ def load_records(ws: Workspace, args: argparse.Namespace | None = None) -> list[
     return sorted(items, key=lambda item: item.record["id"])
 
 
-def lookup(rec: dict[str, Any], column: str) -> Any:
-    """A dotted column of a record: `metrics.auc`, `metrics.val/auc`, `params.model.depth`."""
-    head, _, rest = column.partition(".")
-    if head == "metrics" and rest:
-        return (rec.get("metrics") or {}).get(rest)
-    if head == "tags" and rest:
-        return (rec.get("tags") or {}).get(rest)
-    value: Any = rec
-    for part in column.split("."):
-        if not isinstance(value, dict):
-            return None
-        value = value.get(part)
-    if value is None and head == "params" and rest:
-        return (rec.get("params") or {}).get(rest)  # a flat key with dots
-    return value
+lookup = known.lookup  # the one resolver of dotted columns lives in the read library

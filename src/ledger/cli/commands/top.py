@@ -6,11 +6,10 @@ import argparse
 from typing import Any
 
 from ledger.cli import output
-from ledger.cli.commands._common import add_format, add_sources, lookup, scan
+from ledger.cli.commands._common import add_format, add_sources, lookup, selection
 from ledger.core.workspace import Workspace
 from ledger.errors import UsageError
-from ledger.read import query
-from ledger.read.records import Item
+from ledger.read import api, query
 
 HELP = "leaderboard: the best runs by a metric"
 
@@ -41,10 +40,12 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("which metric? pass --metric NAME or set primary_metric in ledger.yaml")
     if args.n < 1:
         raise UsageError("-n must be 1 or more")
-    direction = args.direction or ws.config.direction(metric)
-    items = scan(ws, args, where=args.where)
-    ranked: list[Item] = query.best(items, metric, direction, args.n, key=lambda i: i.head)
-    records = [item.record for item in ranked]
+    progress = output.Progress()
+    try:
+        records = list(api.leaderboard(ws, metric, args.n, args.where, args.direction, selection(args),
+                                       columns=args.columns, progress=progress))  # fmt: skip
+    finally:
+        progress.finish()
     if args.format == "json":
         output.out(output.to_json([entry(i, r) for i, r in enumerate(records, 1)]))
         return 0
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         for i, r in enumerate(records, 1)
     ]
     if not rows and args.format == "table":
-        output.out("no runs match: record one with `ledger run -- python train.py`")
+        output.out(f"no runs with {metric} match: record one with `ledger run -- python train.py`")
         return 0
     output.out(output.table(rows, headers, args.format))
     return 0
