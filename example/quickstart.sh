@@ -41,7 +41,16 @@ cd "$PROJECT"
 git config user.name >/dev/null || git config user.name "ledger quickstart"
 git config user.email >/dev/null || git config user.email "quickstart@example.com"
 
-# 3. The data, tracked by DVC (written from the copy inside scikit-learn: no download).
+# 3. An empty ledger: this repository ships example runs in experiments/ (your checkout keeps
+#    them); the copy starts without them, so the leaderboard below shows your own runs and
+#    `ledger show baseline` means your baseline.
+if [ -d experiments ]; then
+  say "starting an empty ledger (the shipped example runs stay in $REPO)"
+  git rm -rq experiments
+  git commit --quiet -m "quickstart: start with an empty ledger"
+fi
+
+# 4. The data, tracked by DVC (written from the copy inside scikit-learn: no download).
 say "tracking the example data with DVC"
 [ -d .dvc ] || dvc init --quiet
 python example/make_data.py
@@ -49,13 +58,13 @@ dvc add --quiet example/data/breast_cancer.csv
 git add .dvc .dvcignore example/data/breast_cancer.csv.dvc example/data/.gitignore 2>/dev/null || true
 git diff --cached --quiet || git commit --quiet -m "example: track the data with DVC"
 
-# 4. A baseline: the logistic regression of params.yaml.
+# 5. A baseline: the logistic regression of params.yaml.
 say "recording the baseline: ledger run --baseline -- dvc repro"
 if ! ledger run --baseline --name baseline --desc "logistic regression baseline" -- dvc repro; then
   echo "(no new baseline run: see the message above)"
 fi
 
-# 5. Sweeps, two points at a time, each in its own temporary worktree. The second
+# 6. Sweeps, two points at a time, each in its own temporary worktree. The second
 #    random forest asks for max_depth=0, which scikit-learn rejects: a failed run is
 #    recorded too. Running a sweep again skips every point already done.
 say "sweeping: gradient boosting x 2, random forest x 2 (one fails on purpose)"
@@ -66,7 +75,7 @@ ledger sweep -j 2 --name rf --desc "random forests, one invalid depth" \
   -p model.family=random_forest -p model.random_forest.max_depth=4,0 \
   -- dvc repro || true
 
-# 6. What the ledger says.
+# 7. What the ledger says.
 say "leaderboard: ledger top --metric auc"
 ledger top --metric auc
 if ledger report --help >/dev/null 2>&1; then

@@ -12,11 +12,12 @@ from typing import Any
 from ledger.core import yamlio
 from support.repo import ROOT, git, ledger_cli, records
 
-PROJECT_FILES = ("src", "example", "params.yaml", "dvc.yaml", "ledger.yaml", "pyproject.toml", ".gitignore")
+PROJECT_FILES = ("src", "example", "experiments", "params.yaml", "dvc.yaml", "ledger.yaml", "pyproject.toml",
+                 ".gitignore")  # fmt: skip
 
 
 def _checkout(tmp_path: Path) -> Path:
-    """This project's code (without its committed experiments) as a fresh repository."""
+    """This project (its code and the example runs it ships) as a fresh repository."""
     checkout = tmp_path / "checkout"
     checkout.mkdir()
     ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", "out", "data", ".*cache")
@@ -51,18 +52,21 @@ def test_quickstart_records_a_baseline_and_a_sweep_and_prints_their_leaderboard(
     project = work / "project"
     recs: list[dict[str, Any]] = [yamlio.load_file(p) for p in records(project)]
     by_name = {r["name"]: r for r in recs}
-    assert sorted(by_name) == ["baseline", "gb-p0", "gb-p1", "rf-p0", "rf-p1"]
+    # only the newcomer's own runs (the shipped examples stay in the checkout), each named by
+    # what its sweep varied
+    assert sorted(by_name) == ["baseline", "gb-learning_rate=0.05", "gb-learning_rate=0.3", "rf-max_depth=0",
+                               "rf-max_depth=4"]  # fmt: skip
     assert by_name["baseline"]["baseline"] is True
     assert by_name["baseline"]["params"]["model"]["family"] == "logistic_regression"
-    assert by_name["rf-p1"]["status"] == "failed"  # max_depth=0, on purpose
-    assert by_name["rf-p1"]["params"]["model"]["random_forest"]["max_depth"] == 0
+    assert by_name["rf-max_depth=0"]["status"] == "failed"  # max_depth=0, on purpose
+    assert by_name["rf-max_depth=0"]["params"]["model"]["random_forest"]["max_depth"] == 0
     finished = [r for r in recs if r["status"] == "finished"]
     assert len(finished) == 4
     for rec in finished:
         assert {"auc", "f1", "accuracy", "log_loss", "test/auc", "test/log_loss"} <= set(rec["metrics"])
         assert [d["hash"] for d in rec["data"] if d["role"] == "data"]  # the DVC-tracked data
         assert any(a["kind"] == "model" for a in rec.get("artifacts", []))
-    gb = by_name["gb-p1"]
+    gb = by_name["gb-learning_rate=0.3"]
     assert gb["params"]["model"]["gradient_boosting"]["learning_rate"] == 0.3
     assert gb["series"]["metrics"]["auc"]["count"] == gb["params"]["model"]["gradient_boosting"]["n_estimators"]
     committed = git(project, "ls-tree", "-r", "--name-only", "HEAD", "experiments").splitlines()
@@ -75,7 +79,7 @@ def test_quickstart_records_a_baseline_and_a_sweep_and_prints_their_leaderboard(
     for row, rec in zip(rows, expected):
         assert row[2] == rec["name"] and row[3] == "finished"
         assert float(row[4]) == float(f"{rec['metrics']['auc']:.6g}")
-    assert rows[4][1] == by_name["rf-p1"]["id"] and rows[4][3] == "failed" and len(rows) == 5
+    assert rows[4][1] == by_name["rf-max_depth=0"]["id"] and rows[4][3] == "failed" and len(rows) == 5
 
     # Sweeping again over the DVC pipeline skips every point already done.
     again = ledger_cli(project, "sweep", "-j", "2", "--name", "gb",

@@ -121,7 +121,7 @@ def test_random_sweep_and_failing_points(repo: Path) -> None:
     failed = [r for r in recs if r["status"] == "failed"]
     assert result.returncode == (1 if failed else 0)
     for rec in recs:
-        assert 0.001 <= rec["params"]["lr"] <= 0.1 and rec["name"].startswith("rnd-p")
+        assert 0.001 <= rec["params"]["lr"] <= 0.1 and rec["name"] == f"rnd-lr={rec['params']['lr']}"
         assert (rec["status"] == "failed") == (rec["params"]["lr"] >= 0.05)
     if failed:  # the failing child's output is shown
         assert "AssertionError" in result.stderr

@@ -53,7 +53,7 @@ def test_different_params_code_data_or_command_run(repo: Path) -> None:
     _setup(repo)
     assert _run(repo, "-p", "lr=0.2").returncode == 0
     assert _run(repo, "-p", "lr=0.3").returncode == 0  # other params
-    assert _run(repo, "-p", "lr=0.2", "-p", "extra=1").returncode == 0  # one more param
+    assert _run(repo, "-p", "lr=0.2", "-p", "+extra=1").returncode == 0  # one more param
     other_command = ledger_cli(repo, "run", "-p", "lr=0.2", "--", sys.executable, "train.py", "x")
     assert other_command.returncode == 0, other_command.stderr
     (repo / "train.py").write_text(TRAIN + "# tuned\n")

@@ -48,14 +48,14 @@ def close_matches(name: str, known: Iterable[str], n: int = 3) -> list[str]:
     lowered = name.lower()
     found = [k for k in names if k.lower() == lowered]
     found += [k for k in names if k not in found and k.lower().rsplit("/", 1)[-1].rsplit(".", 1)[-1] == lowered]
-    for match in difflib.get_close_matches(name, names, n=n, cutoff=0.6):
-        if match not in found:
-            found.append(match)
-    if len(found) < n:
-        by_case = {k.lower(): k for k in names}
-        for match in difflib.get_close_matches(lowered, list(by_case), n=n, cutoff=0.6):
-            if by_case[match] not in found:
-                found.append(by_case[match])
+    if not found:  # difflib's matches, only those about as close as the closest
+        by_case: dict[str, str] = {}
+        for k in names:
+            by_case.setdefault(k.lower(), k)
+        scored = [(difflib.SequenceMatcher(None, lowered, k).ratio(), k) for k in by_case]
+        best = max((score for score, _ in scored), default=0.0)
+        close = sorted((item for item in scored if item[0] >= max(0.6, best - 0.15)), key=lambda item: -item[0])
+        found = [by_case[k] for _, k in close]
     return found[:n]
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from ledger.core import record
+from ledger.core import naming, record
 from ledger.core.workspace import Workspace
 from ledger.dvc.pipeline import is_dvc_command
 from ledger.errors import LedgerError, RecordError, UsageError
@@ -35,6 +35,7 @@ from ledger.sweep import plan as sweep_plan
 from ledger.sweep.plan import Point
 from ledger.sweep.worktree import Worktrees
 from ledger.write import duplicates
+from ledger.write.capture import params
 from ledger.write.tracking import ENV_ROOT, ENV_RUN_DIR, ENV_RUN_ID
 
 POLL_S = 0.05
@@ -113,9 +114,12 @@ def check_options(opts: SweepOptions) -> None:
 
 
 def plan(ws: Workspace, opts: SweepOptions) -> tuple[str, list[Point], list[Point]]:
-    """(sweep id, the whole plan, this shard's points)."""
+    """(sweep id, the whole plan, this shard's points). UsageError, before anything runs,
+    for a key the params file does not have (`-p +key=...` adds one)."""
     check_options(opts)
     points = sweep_plan.plan(opts.specs, random_count=opts.random_count, seed=opts.seed)
+    if points:
+        params.check_against_file(ws.root, ws.config.params_file, list(points[0].overrides))
     selected = sweep_plan.shard(points, *opts.shard) if opts.shard else list(points)
     sid = sweep_plan.sweep_id(opts.argv, opts.specs, opts.random_count, opts.seed)
     return sid, points, selected
@@ -151,6 +155,8 @@ class _Runner:
         self.opts = opts
         self.sid = sid
         self.on_result = on_result
+        self.dims = sweep_plan.parse_dimensions(opts.specs)
+        self.base = opts.name or (None if ws.config.naming else naming.default_name(opts.argv))
         self.live = opts.live_output if opts.live_output is not None else opts.jobs == 1
         self.worktrees = Worktrees(ws) if opts.isolate else None
         self.running: list[_Child] = []
@@ -161,8 +167,8 @@ class _Runner:
 
     def command(self, point: Point) -> list[str]:
         args = [sys.executable, "-m", "ledger", "run"]
-        if self.opts.name:
-            args += ["--name", f"{self.opts.name}-p{point.index}"]
+        if self.base:  # else the ledger.yaml naming template names each run
+            args += ["--name", sweep_plan.point_name(self.base, point, self.dims)]
         if self.opts.description:
             args += ["--desc", self.opts.description]
         tags = {**self.opts.tags, "sweep": self.sid, "sweep_point": str(point.index)}

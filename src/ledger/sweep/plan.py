@@ -11,7 +11,9 @@ Each `-p KEY=SPEC` names one parameter (dotted for nested ones) and what it take
     -p opt=choice(adam,sgd)     the same as the list adam,sgd
 
 Values are YAML scalars or flow collections, as with `ledger run -p` (`[64,64]` is a list
-and its commas do not split). The grid is the product of every list, the last `-p`
+and its commas do not split; `null` is no value, `None` the text "None"). Keys follow
+`ledger run -p`'s grammar: a key the params file has, `+key=...` to add one, `~key` to
+remove one from every point. The grid is the product of every list, the last `-p`
 varying fastest. `--random N` draws N points with a seeded generator (seed 0 unless
 `--seed` says otherwise) so that every machine of a sharded sweep expands the same plan;
 drawn floats keep 6 significant digits, and a point drawn twice is kept once.
@@ -46,6 +48,14 @@ class Dimension:
     dist: str | None = None  # uniform, loguniform or randint
     low: float = 0.0
     high: float = 0.0
+
+    @property
+    def varies(self) -> bool:
+        return self.dist is not None or len(self.values) > 1
+
+    def override(self, value: str) -> str:
+        """The `-p` text that sets this dimension to `value` (`~key` removes it)."""
+        return self.key if self.key.startswith("~") and "=" not in self.key and not value else f"{self.key}={value}"
 
     def draw(self, rng: random.Random) -> str:
         if self.dist is None:
@@ -115,6 +125,9 @@ def _number(text: str, spec: str) -> float:
 
 def parse_dimension(spec: str) -> Dimension:
     """Read one `-p KEY=SPEC` (see the module docstring)."""
+    if spec.strip().startswith("~") and "=" not in spec:
+        parse_override(spec)
+        return Dimension(spec.strip(), ("",))  # removed in every point
     key, sep, raw = spec.partition("=")
     key, raw = key.strip(), raw.strip()
     if not sep or not key or not raw:
@@ -168,7 +181,7 @@ def grid(dims: Sequence[Dimension]) -> list[Point]:
     for dim in dims:
         if dim.dist is not None:
             raise UsageError(f"-p {dim.key}={dim.dist}(...) is a range to draw from: add --random N")
-    combos = itertools.product(*[[f"{d.key}={v}" for v in d.values] for d in dims])
+    combos = itertools.product(*[[d.override(v) for v in d.values] for d in dims])
     return [Point(i, tuple(combo)) for i, combo in enumerate(combos)]
 
 
@@ -180,7 +193,7 @@ def random_points(dims: Sequence[Dimension], count: int, seed: int) -> list[Poin
     points: list[Point] = []
     seen: set[tuple[str, ...]] = set()
     for _ in range(count * 20):  # bounded: a small discrete space runs out of new points
-        overrides = tuple(f"{d.key}={d.draw(rng)}" for d in dims)
+        overrides = tuple(d.override(d.draw(rng)) for d in dims)
         if overrides not in seen:
             seen.add(overrides)
             points.append(Point(len(points), overrides))
@@ -197,6 +210,19 @@ def plan(specs: Sequence[str], *, random_count: int | None = None, seed: int = 0
     if random_count is not None:
         return random_points(dims, random_count, seed)
     return grid(dims)
+
+
+def point_name(base: str, point: Point, dims: Sequence[Dimension]) -> str:
+    """A point's run name by what varies: `gb-learning_rate=0.1-max_depth=3` (the last part
+    of each varying key; the whole key where two last parts are the same)."""
+    varying = {d.key for d in dims if d.varies}
+    shown = [text for text in point.overrides if text.partition("=")[0] in varying]
+    leaves = [text.partition("=")[0].lstrip("+~").rsplit(".", 1)[-1] for text in shown]
+    parts = []
+    for text, leaf in zip(shown, leaves, strict=True):
+        key, _, value = text.partition("=")
+        parts.append(f"{leaf if leaves.count(leaf) == 1 else key.lstrip('+~')}={value}")
+    return "-".join([base, *parts])[:200] if parts else f"{base}-p{point.index}"
 
 
 def parse_shard(text: str) -> tuple[int, int]:

@@ -9,6 +9,7 @@ from ledger.core.workspace import Workspace
 from ledger.errors import UsageError
 from ledger.read import records as store
 from ledger.write import duplicates, liveness
+from ledger.write.capture import params
 from ledger.write.runner import run_command
 
 HELP = "run a command and record it as a run (ledger run [options] -- COMMAND ...)"
@@ -19,7 +20,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--desc", "--description", dest="description", help="the purpose / hypothesis")
     parser.add_argument("--tag", action="append", default=[], metavar="KEY[=VALUE]", help="a tag (repeatable)")
     parser.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a parameter, nested with dots (repeatable)")  # fmt: skip
+                        help="change a parameter of the params file, nested with dots (repeatable); "
+                             "+KEY=VALUE adds one, ~KEY removes one; values are YAML "
+                             "(null is no value, None is the text 'None')")  # fmt: skip
     parser.add_argument("--baseline", action="store_true", help="mark this run as a baseline")
     parser.add_argument("--force", action="store_true", help="run even if the same run exists already")
     parser.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND", help="the command to run")
@@ -43,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("nothing to run: write `ledger run [options] -- COMMAND [ARGS...]`")
     ws = Workspace.find()
     liveness.tidy(ws)  # what dead ledger processes left: a write command's job
+    params.check_against_file(ws.root, ws.config.params_file, args.param)  # no typo adds a parameter
     if not args.force:  # the same params, code and data done before: say so, do not redo
         duplicates.refuse_duplicate(ws, argv, args.param, store.load(ws))
     outcome = run_command(

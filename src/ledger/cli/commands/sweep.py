@@ -15,7 +15,8 @@ from ledger.write import liveness
 HELP = "grid or random search: one recorded run per point (ledger sweep -p k=v1,v2 -- COMMAND ...)"
 
 EPILOG = """\
-parameter specs (-p KEY=SPEC, nested keys with dots):
+parameter specs (-p KEY=SPEC, nested keys with dots; +KEY=SPEC adds a key the params
+file does not have, ~KEY removes one; values are YAML: null is no value, None a text):
   lr=0.01,0.1            values: the grid tries each, --random picks one per point
   depth=range(2,10,2)    integers 2,4,6,8 (stop excluded)
   lr=loguniform(1e-4,1e-1), drop=uniform(0,0.5), layers=randint(1,4)   with --random
@@ -34,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the --random draws (default 0)")
     parser.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="run N points at once (default 1)")
     parser.add_argument("--shard", metavar="K/N", help="run only shard K of N (for a job array; 1 <= K <= N)")
-    parser.add_argument("--name", help="run names: NAME-p<point>")
+    parser.add_argument("--name", help="run names: NAME plus what varies, e.g. gb-lr=0.1-depth=3")
     parser.add_argument("--desc", "--description", dest="description", help="the purpose of the sweep")
     parser.add_argument("--tag", action="append", default=[], metavar="KEY[=VALUE]", help="a tag on every run")
     parser.add_argument("--force", action="store_true", help="run every point, even those done before")
