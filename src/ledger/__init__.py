@@ -71,6 +71,10 @@ __all__ = [
 ]
 
 
+# The shortcuts below act on the active run; with none, they start one (as MLflow does),
+# which ends `finished` with the process unless `ledger.end_run()` ends it first.
+
+
 def log_param(key: str, value: Any) -> None:
     """Log one parameter on the active run."""
     require_run().log_param(key, value)
@@ -120,5 +124,7 @@ def note(text: str) -> None:
 
 
 def end_run(status: str = "finished") -> None:
-    """End the active run (for runs started without `with`)."""
-    require_run().end(status)
+    """End the active run (for runs started without `with`); with none, do nothing."""
+    from ledger.write.active import end_run as _end_run
+
+    _end_run(status)

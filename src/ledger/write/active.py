@@ -1,17 +1,14 @@
-"""The module-level API: `ledger.start_run`, the active run, `ledger.params()`, and the
-safety net that ends runs started without `with` when the process exits."""
+"""The module-level API: `ledger.start_run`, the active run and `ledger.params()`.
+
+As in MLflow, a `ledger.log_*` call with no active run starts one, and a run that is never
+ended ends with the process (`ledger.write.unended`)."""
 
 from __future__ import annotations
 
-import atexit
-import sys
-from types import TracebackType
 from typing import Any
 
 from ledger.core.workspace import Workspace
-from ledger.errors import LedgerError
 from ledger.write.context import effective_params
-from ledger.write.outcome import outcome_of
 from ledger.write.tracking import Run, _active
 
 
@@ -19,16 +16,19 @@ def start_run(
     name: str | None = None,
     *,
     description: str | None = None,
-    tags: dict[str, Any] | None = None,
+    tags: dict[str, Any] | list[str] | None = None,
     experiment: str | None = None,
     params: dict[str, Any] | None = None,
     baseline: bool = False,
 ) -> Run:
     """Start recording a run; use as a context manager so the outcome is recorded.
 
+    `tags` is a mapping (`{"stage": "dev"}`) or a list of names without values
+    (`["baseline", "v2"]`). A run never ended ends with the process: `finished`, or
+    `failed` after an uncaught exception.
+
     Inside a process started by `ledger run`, this attaches to that run instead.
     """
-    _install_excepthook()
     attached = Run.attach()
     if attached is not None:
         if attached not in _active:
@@ -54,19 +54,24 @@ def active_run() -> Run | None:
         return _active[-1]
     attached = Run.attach()
     if attached is not None:
-        _install_excepthook()
         _active.append(attached)
     return attached
 
 
 def require_run() -> Run:
+    """The active run; with none, a new one (MLflow's semantics: `log_metric` outside any
+    run starts one, which ends with the process unless `end_run()` ends it first)."""
     run = active_run()
     if run is None:
-        raise LedgerError(
-            "no active run: wrap your code in `with ledger.start_run():` or run it with "
-            "`ledger run -- python your_script.py`"
-        )
+        run = start_run()
     return run
+
+
+def end_run(status: str = "finished") -> None:
+    """End the active run (for runs started without `with`); no active run: nothing to do."""
+    run = active_run()
+    if run is not None:
+        run.end(status)
 
 
 def params() -> dict[str, Any]:
@@ -76,32 +81,3 @@ def params() -> dict[str, Any]:
         return run.params()
     ws = Workspace.find()
     return effective_params(ws, [])
-
-
-_uncaught: list[BaseException] = []
-
-
-def _install_excepthook() -> None:
-    """Remember an uncaught exception so a run started without `with` ends `failed`."""
-    previous = sys.excepthook
-    if getattr(previous, "_ledger", False):
-        return
-
-    def hook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
-        _uncaught.append(exc)
-        previous(exc_type, exc, tb)
-
-    hook._ledger = True  # type: ignore[attr-defined]
-    sys.excepthook = hook
-
-
-@atexit.register
-def _end_dangling_runs() -> None:
-    """Runs started without `with` end with the process (failed if an exception killed it)."""
-    status, error = outcome_of(_uncaught[-1] if _uncaught else None)
-    while _active:
-        run = _active.pop()
-        try:
-            run.end(status, error)
-        except Exception:  # noqa: BLE001 - nothing useful to do at interpreter exit
-            pass

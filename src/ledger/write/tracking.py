@@ -14,6 +14,7 @@ import json
 import math
 import os
 import resource
+import shutil
 import signal
 import socket
 import sys
@@ -28,10 +29,12 @@ from ledger.core.fields import deep_merge
 from ledger.core.redact import redactor
 from ledger.core.workspace import Workspace
 from ledger.errors import LedgerError
+from ledger.write import unended
 from ledger.write.artifacts import store_artifact
 from ledger.write.context import capture_context, effective_params, store_env_document
 from ledger.write.datasets import dataset_stats
 from ledger.write.finalize import Committed, build, commit_record, write_final
+from ledger.write.names import check_metric_name, tag_mapping
 from ledger.write.outcome import RunInterrupted, outcome_of, raise_interrupted
 
 HEARTBEAT_S = 10.0
@@ -87,7 +90,7 @@ class Run:
         *,
         name: str | None = None,
         description: str | None = None,
-        tags: dict[str, Any] | None = None,
+        tags: dict[str, Any] | list[str] | None = None,
         experiment: str | None = None,
         params: dict[str, Any] | None = None,
         overrides: list[str] | None = None,
@@ -102,7 +105,8 @@ class Run:
         `started` is the start time when a client (MLflow) already fixed it.
         """
         overrides = list(overrides or [])
-        effective = effective_params(ws, overrides, params)  # bad params fail before starting
+        tags = tag_mapping(tags)  # bad input fails before anything is written
+        effective = effective_params(ws, overrides, params)
         started = started or record.utcnow()
         if not name and ws.config.naming:
             name = naming.render(ws.config.naming, params=effective, tags=tags or {}, when=started)
@@ -112,20 +116,24 @@ class Run:
         hide = redactor(ws.config.secrets)
         name = hide.text(name)
         description = hide.text(description) if description else description
-        tags = hide.value({str(k): str(v) for k, v in (tags or {}).items()})
+        tags = hide.value(tags)
         run_id = record.new_id(name, started)
         sidecar = record.sidecar_dir(run_id)
         ws.path(sidecar).mkdir(parents=True, exist_ok=True)
         # Named first thing: if this process is killed before its record exists, the next
         # write command knows the folder is a dead run's leftover (`liveness.tidy`).
         (ws.path(sidecar) / journal.OWNER_FILE).write_text(processes.owner(), encoding="utf-8")
-        captured, env_document = capture_context(ws, sidecar, params=effective, argv=argv, overrides=overrides)
-        store_env_document(ws, captured.get("env"), env_document)
+        try:
+            captured, env_document = capture_context(ws, sidecar, params=effective, argv=argv, overrides=overrides)
+            store_env_document(ws, captured.get("env"), env_document)
+        except BaseException:
+            shutil.rmtree(ws.path(sidecar), ignore_errors=True)  # a failed start leaves no folder behind
+            raise
         context = {
             "id": run_id,
             "name": name,
             "description": description,
-            "tags": {str(k): str(v) for k, v in (tags or {}).items()},
+            "tags": tags,
             "experiment": experiment or ws.config.experiment,
             "status": "running",
             "baseline": bool(baseline),
@@ -140,6 +148,7 @@ class Run:
         run._write_snapshot()
         run._thread = threading.Thread(target=run._beat, name="ledger-heartbeat", daemon=True)
         run._thread.start()
+        unended.install(_active)
         return run
 
     @classmethod
@@ -163,6 +172,7 @@ class Run:
         run._thread = threading.Thread(target=run._beat, name="ledger-flush", daemon=True)
         run._thread.start()
         _attached[run_id] = run
+        unended.install(_active)
         return run
 
     # ------------------------------------------------------------------ logging API
@@ -204,7 +214,7 @@ class Run:
         """One metric point. Without `step`, each metric counts its own steps from 0;
         `timestamp` (seconds since the epoch) is when it was measured, default now."""
         if name not in self._names:
-            _check_metric_name(name)
+            check_metric_name(name)
             self._names.add(name)
         try:
             number = float(value)
@@ -259,11 +269,10 @@ class Run:
     def set_tag(self, key: str, value: Any = "") -> None:
         self.set_tags({key: value})
 
-    def set_tags(self, tags: dict[str, Any]) -> None:
-        for key in tags:
-            if not isinstance(key, str) or not key or any(c.isspace() for c in key):
-                raise LedgerError(f"tag name {key!r} must be a non-empty word without spaces")
-        self._event("tags", {"tags": {k: str(v) for k, v in tags.items()}})
+    def set_tags(self, tags: dict[str, Any] | list[str] | tuple[str, ...]) -> None:
+        """Tags as a mapping (`{"stage": "dev"}`) or a list of names without values
+        (`["baseline", "v2"]`, as W&B takes them)."""
+        self._event("tags", {"tags": tag_mapping(tags)})
 
     def note(self, text: str) -> None:
         self._event("note", {"text": str(text)})
@@ -325,6 +334,8 @@ class Run:
         resources: dict[str, Any] | None = None,
     ) -> dict[str, Any] | None:
         """Record the outcome and (owner) write and commit the final record."""
+        if self in _active:
+            _active.remove(self)  # a later `ledger.log_*` starts a new run, as in MLflow
         if self._ended:
             return self.record
         self._stop.set()
@@ -389,11 +400,6 @@ class Run:
         if isinstance(exc, RunInterrupted):
             # Die of the signal, as the process would have without ledger.
             os.kill(os.getpid(), exc.signum)
-
-
-def _check_metric_name(name: Any) -> None:
-    if not isinstance(name, str) or not name or len(name) > 200 or any(c.isspace() for c in name):
-        raise LedgerError(f"metric name {name!r} must be a non-empty word (no spaces), at most 200 characters")
 
 
 def _jsonable(value: Any) -> Any:
