@@ -12,7 +12,7 @@ import pytest
 import ledger
 from ledger.core import yamlio
 from ledger.errors import LedgerError
-from support.repo import records
+from support.repo import ledger_cli, records
 
 POINTS = 30_000  # more than one flush's worth, and a remainder still buffered at exit
 
@@ -44,9 +44,12 @@ def test_a_run_never_ended_finishes_at_exit_with_every_point(repo: Path, api: st
     assert rec["status"] == "finished" and rec["metrics"]["auc"] == 0.75
     assert rec["series"]["metrics"]["loss"]["count"] == POINTS
     assert _series_points(repo, rec) == POINTS
-    assert path.relative_to(repo).as_posix() in subprocess.run(
-        ["git", "show", "--name-only", "--format=", "HEAD"], cwd=repo, capture_output=True, text=True
-    ).stdout
+    assert (
+        path.relative_to(repo).as_posix()
+        in subprocess.run(
+            ["git", "show", "--name-only", "--format=", "HEAD"], cwd=repo, capture_output=True, text=True
+        ).stdout
+    )
 
 
 @pytest.mark.parametrize("api", ["ledger", "ledger.mlflow"])
@@ -109,3 +112,13 @@ def test_names_with_spaces_are_refused_with_the_one_word_spelling(repo: Path) ->
     [path] = records(repo)
     rec = yamlio.load_file(path)
     assert rec["status"] == "finished" and rec["metrics"] == {"val_acc": 0.9} and "tags" not in rec
+
+
+def test_a_metrics_file_name_with_a_space_is_reported_not_dropped_silently(repo: Path) -> None:
+    (repo / "dvc.yaml").write_text("metrics: [m.json]\nstages: {}\n", encoding="utf-8")
+    (repo / "write.py").write_text("import json; json.dump({'val acc': 0.9, 'auc': 0.8}, open('m.json', 'w'))\n")
+    result = ledger_cli(repo, "run", "--", sys.executable, "write.py")
+    assert result.returncode == 0, result.stderr
+    assert "metric 'val acc' left out: metric names are one word" in result.stderr and "'val_acc'" in result.stderr
+    [path] = records(repo)
+    assert yamlio.load_file(path)["metrics"] == {"auc": 0.8}

@@ -188,6 +188,11 @@ def flatten_metrics(data: Any, prefix: str = "") -> dict[str, float]:
             elif isinstance(value, (int, float)) and not isinstance(value, bool):
                 if name and len(name) <= 200 and not any(c.isspace() for c in name):
                     found[name] = float(value)
+                else:  # the record's rule: one word; say so rather than drop it silently
+                    shown = name if len(name) <= 60 else name[:57] + "..."
+                    hint = "_".join(shown.split())
+                    message = f"metric {shown!r} left out: metric names are one word (write {hint!r})"
+                    warnings.warn(message, LedgerWarning, stacklevel=2)
     return found
 
 
