@@ -25,7 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                            help="lower is better")  # fmt: skip
     parser.add_argument("--fail-on-regression", action="store_true",
                         help="exit 1 when the best new run is worse than BASE's best, or when the "
-                             "branch adds or changes a record that cannot be read")  # fmt: skip
+                             "branch adds or changes a record that cannot be read; exit 2 when there "
+                             "is no metric to judge by (no primary_metric and not exactly one metric "
+                             "shared by the runs)")  # fmt: skip
     parser.add_argument("--threshold", type=float, metavar="VALUE",
                         help="compare the best new run with VALUE instead of BASE's best")  # fmt: skip
     parser.add_argument("--tolerance", type=float, default=0.0, metavar="DELTA",
@@ -50,6 +52,11 @@ def run(args: argparse.Namespace) -> int:
     if args.fail_on_regression and rv.blocked:
         output.err(f"ledger: {review.unreadable_reason(rv)}")
         return 1
+    if args.fail_on_regression and rv.metric is None and rv.entries:
+        shared = f"the runs share {len(rv.shared)} metrics ({', '.join(rv.shared[:5])})" if rv.shared else (
+            "the runs share no metric")  # fmt: skip
+        raise UsageError(f"cannot judge a regression: no primary metric, and {shared}: "
+                         "pass --metric NAME or set primary_metric in ledger.yaml")  # fmt: skip
     if args.fail_on_regression and rv.regression:
         best = rv.best_new
         assert best is not None  # a regression has a best new run

@@ -23,6 +23,7 @@ from ledger.core.workspace import Workspace
 from ledger.errors import LedgerError, RecordError
 from ledger.read import query
 from ledger.read import records as store
+from ledger.read.known import Known
 
 _COMMIT_RE_LEN = (40, 64)
 
@@ -66,6 +67,8 @@ class Review:
     regression: bool
     summary: str
     unreadable: tuple[str, ...] = ()  # paths of the branch's records that could not be read
+    shared: tuple[str, ...] = ()  # metrics every finished run has (for a missing primary metric)
+    inferred: bool = False  # `metric` is the one metric the runs share (no primary metric set)
 
     @property
     def blocked(self) -> bool:
@@ -103,6 +106,7 @@ class Review:
             "best_new": self.best_new.id if self.best_new else None,
             "bar": self.bar, "regression": self.regression, "summary": self.summary,
             "unreadable": list(self.unreadable),
+            "metric_inferred": self.inferred,
         }  # fmt: skip
 
 
@@ -256,8 +260,8 @@ def review(
     head_commit = _resolve(ws, head, "HEAD")
     fork_point = gitstore.merge_base(ws.root, base_commit, head_commit)
     settings = _settings(ws, base_commit)
+    asked = metric
     metric = metric or settings.primary_metric
-    direction = direction or (settings.direction(metric) if metric else "max")
 
     before = _records_at(ws, fork_point)
     after = _records_at(ws, head_commit)
@@ -267,6 +271,17 @@ def review(
     old, _ = _parse_blobs(ws, {p: before[p] for p in touched if p in before}, "base")
 
     base_records = [item.record for item in store.from_revision(ws, base_commit)]
+    everyone = [*new.values(), *base_records]
+    if asked:
+        names = Known()
+        for rec in everyone:
+            names.add_head(rec)
+        names.check("metric", asked)
+    shared = _shared_metrics(everyone)
+    inferred = not metric and len(shared) == 1
+    if inferred:
+        metric = shared[0]
+    direction = direction or (settings.direction(metric) if metric else "max")
     best_on_base = None
     if metric:
         ranked = query.leaderboard([r for r in base_records if r.get("status") == "finished"], metric, direction)
@@ -306,9 +321,15 @@ def review(
         best_new=best_new, bar=bar, regression=regression,
         summary=_unreadable_summary(sorted(invalid)) + _summary(
             entries, best_new, bar, regression, metric, direction, threshold is not None
-        ),
-        unreadable=tuple(sorted(invalid)),
+        ) + (f" ({metric}: no primary metric is set, and it is the one metric the runs share)" if inferred else ""),
+        unreadable=tuple(sorted(invalid)), shared=tuple(shared), inferred=inferred,
     )  # fmt: skip
+
+
+def _shared_metrics(records: list[dict[str, Any]]) -> list[str]:
+    """The metrics every finished run among `records` has, sorted."""
+    names = [set(rec.get("metrics") or {}) for rec in records if rec.get("status") == "finished"]
+    return sorted(set.intersection(*names)) if names else []
 
 
 def _unreadable_summary(paths: list[str]) -> str:
