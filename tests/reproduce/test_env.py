@@ -34,6 +34,27 @@ def test_env_prints_a_pinned_requirements_file(repo: Path, capsys: pytest.Captur
     assert names == sorted(names) and all("==" in ln for ln in pins)
 
 
+def test_env_never_pins_what_no_package_index_serves(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """ledger itself (installed from its source, here as an editable install) and anything
+    installed from a directory, a VCS or a URL become comments: `pip install -r` must work."""
+    rec = _run()
+    doc = yamlio.load_file(repo / rec["env"]["file"])
+    assert doc["local"]["ledger-ml"] == "editable"  # this test environment's own install
+    assert main(["env", rec["id"]]) == 0
+    out = capsys.readouterr().out
+    pins = [ln for ln in out.splitlines() if not ln.startswith("#")]
+    assert not [p for p in pins if p.startswith("ledger-ml")]
+    assert f"#   ledger-ml {metadata.version('ledger-ml')} (installed from an editable install" in out
+    doc["local"] = {"numpy": "vcs"}  # an older or another machine's file: ledger is never pinned
+    doc["packages"].setdefault("numpy", "2.0.0")
+    yamlio.dump_file(repo / rec["env"]["file"], doc)
+    git(repo, "commit", "-q", "-am", "another environment file")
+    assert main(["env", rec["id"]]) == 0
+    out = capsys.readouterr().out
+    assert "numpy==" not in out and "(installed from a version-control checkout)" in out
+    assert "ledger-ml==" not in out and "#   ledger-ml " in out
+
+
 def test_env_of_a_hostile_environment_file_keeps_pip_options_out(repo: Path) -> None:
     rec = _run()
     path = repo / rec["env"]["file"]

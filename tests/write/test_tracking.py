@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -205,3 +206,22 @@ def test_outside_a_git_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.chdir(tmp_path)
     with pytest.raises(LedgerError, match="not a git repository"):
         ledger.start_run(name="x")
+
+
+def test_a_local_remote_keeps_no_absolute_path(repo: Path, tmp_path: Path) -> None:
+    """A bare repository on this machine as `origin` (the usual team setup on a shared disk,
+    or a test remote): the record says where it is without this machine's layout."""
+    bare = tmp_path / "shared" / "project.git"
+    git(tmp_path, "init", "-q", "--bare", str(bare))
+    git(repo, "remote", "add", "origin", str(bare))
+    with ledger.start_run(name="local-remote"):
+        pass
+    remote = only_record(repo)["code"]["remote"]
+    assert remote == "<tmp>/" + bare.relative_to(tempfile.gettempdir()).as_posix()  # pytest's tmp is under /tmp
+    assert str(tmp_path) not in remote
+    git(repo, "remote", "set-url", "origin", f"file://{bare}")
+    git(repo, "commit", "-q", "--allow-empty", "-m", "again")
+    with ledger.start_run(name="file-url"):
+        pass
+    [second] = [yamlio.load_file(p) for p in records(repo) if "file-url" in p.name]
+    assert second["code"]["remote"] == remote

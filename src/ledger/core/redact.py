@@ -335,6 +335,19 @@ def strip_url_credentials(url: str, extra_patterns: Sequence[str] = ()) -> str:
 # ---------------------------------------------------------------------------- paths
 
 
+def portable_remote(url: str, root: Path | None) -> str:
+    """A git remote as a record keeps it: a local path (absolute, or a `file://` URL) loses
+    its machine's layout (`<home>/git/project.git`, `<tmp>/...`, else `<local>/NAME`);
+    network URLs, scp-like `host:path` and relative paths stay as they are."""
+    path = url[len("file://") :] if url.startswith("file://") else url
+    if not os.path.isabs(path):
+        return url
+    scrubbed = scrub_paths(os.path.normpath(path), root)
+    if os.path.isabs(scrubbed):
+        scrubbed = f"<local>/{os.path.basename(os.path.normpath(path))}"
+    return scrubbed or "."
+
+
 def _prefixes(root: Path | None) -> list[tuple[str, str]]:
     pairs: list[tuple[str, str]] = []
     if root is not None:

@@ -21,6 +21,13 @@ from ledger.write.capture.environment import environment_document
 
 _NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,200}[A-Za-z0-9])?$")
 _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+!_-]{0,100}$")
+# How a distribution not from a package index was installed (PEP 610), in words.
+SOURCES = {
+    "editable": "an editable install of a local directory", "directory": "a local directory",
+    "vcs": "a version-control checkout", "file": "a local file", "url": "a direct URL",
+}  # fmt: skip
+# Never on a package index: ledger itself is installed from its source.
+UNPUBLISHED = frozenset({"ledger-ml"})
 
 
 @dataclass(frozen=True)
@@ -33,6 +40,7 @@ class Environment:
     system: str | None
     packages: dict[str, str]
     skipped: tuple[str, ...] = ()  # entries that are not a plain name and version
+    local: dict[str, str] | None = None  # name -> how it was installed, when not from an index
 
 
 def recorded(ws: Workspace, item: Loaded) -> Environment:
@@ -65,6 +73,12 @@ def from_document(doc: dict[str, Any], env_id: str | None = None) -> Environment
             packages[name] = str(version)
         else:
             skipped.append(str(name)[:80])
+    raw_local = doc.get("local")
+    local = {
+        str(name): str(source)
+        for name, source in (raw_local if isinstance(raw_local, dict) else {}).items()
+        if isinstance(name, str) and _NAME.match(name) and str(source) in SOURCES
+    }
     return Environment(
         id=env_id if env_id is not None else (doc.get("id") if isinstance(doc.get("id"), str) else None),
         python=_text(doc.get("python")),
@@ -72,6 +86,7 @@ def from_document(doc: dict[str, Any], env_id: str | None = None) -> Environment
         system=_text(doc.get("system")),
         packages=packages,
         skipped=tuple(skipped),
+        local=local,
     )
 
 
@@ -85,15 +100,23 @@ def _text(value: Any) -> str | None:
 
 
 def requirements(env: Environment, run_id: str) -> str:
-    """A pip requirements file pinning every recorded package, with the interpreter as a
-    comment (pip cannot install Python itself)."""
+    """A pip requirements file pinning every recorded package that a package index can
+    serve. The interpreter, and distributions installed from a local directory, a VCS or a
+    URL (and ledger itself), are comments: pinning them would make `pip install -r` fail."""
     lines = [
         f"# environment of ledger run {run_id}" + (f" (env {env.id})" if env.id else ""),
         f"# python {env.python or 'unknown'} ({env.implementation or 'unknown'}, {env.system or 'unknown system'})",
     ]
     if env.skipped:
         lines.append(f"# left out (not a plain name and version): {', '.join(env.skipped)}")
-    lines += [f"{name}=={version}" for name, version in env.packages.items()]
+    local = env.local or {}
+    unpinned = [name for name in env.packages if name in local or name in UNPUBLISHED]
+    if unpinned:
+        lines.append("# not on a package index; install these from their source (e.g. pip install -e PATH):")
+    for name in unpinned:
+        how = SOURCES.get(local.get(name, ""), "its source")
+        lines.append(f"#   {name} {env.packages[name]} (installed from {how})")
+    lines += [f"{name}=={version}" for name, version in env.packages.items() if name not in unpinned]
     return "\n".join(lines) + "\n"
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ledger import gitstore
 from ledger.core.record import RECORDS_DIR
-from ledger.core.redact import redact_file, strip_url_credentials
+from ledger.core.redact import portable_remote, redact_file, strip_url_credentials
 
 SOURCE_EXTENSIONS = frozenset(
     ".py .pyx .pxd .pyi .ipynb .r .R .jl .sh .bash .sql .scala .java .kt .c .cc .cpp .h .hpp "
@@ -126,4 +126,4 @@ def capture_code(root: Path, extra_extensions: tuple[str, ...] = (), secrets: tu
 def _remote_url(root: Path, branch: str | None, secrets: tuple[str, ...]) -> str | None:
     name = gitstore.config_get(root, f"branch.{branch}.remote") if branch else None
     url = gitstore.config_get(root, f"remote.{name or 'origin'}.url")
-    return strip_url_credentials(url, secrets) if url else None
+    return portable_remote(strip_url_credentials(url, secrets), root) if url else None

@@ -8,6 +8,7 @@ file's content) and each record only references it.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import platform
 import sys
@@ -38,26 +39,62 @@ def _from_folder(dist: metadata.Distribution) -> tuple[str, str] | None:
     return None
 
 
-def installed_packages() -> dict[str, str]:
+def _direct_source(dist: metadata.Distribution) -> str | None:
+    """How a distribution was installed when it did not come from a package index (PEP 610's
+    `direct_url.json`): `editable`, `directory`, `vcs`, `file` or `url`; None otherwise."""
+    try:
+        text = dist.read_text("direct_url.json")
+    except (OSError, ValueError):
+        return None
+    if not text:
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return "url"
+    if not isinstance(data, dict):
+        return "url"
+    if isinstance(data.get("dir_info"), dict):
+        return "editable" if data["dir_info"].get("editable") else "directory"
+    if "vcs_info" in data:
+        return "vcs"
+    return "file" if str(data.get("url", "")).startswith("file:") else "url"
+
+
+def _key(name: str) -> str:
+    return name.lower().replace("_", "-").replace(".", "-")
+
+
+def installed_packages() -> tuple[dict[str, str], dict[str, str]]:
+    """({name: version} of every installed distribution, {name: source} of those not
+    installed from a package index, which no requirements file can pin)."""
     packages: dict[str, str] = {}
+    local: dict[str, str] = {}
     for dist in metadata.distributions():
         found = _from_folder(dist) or (dist.metadata["Name"], dist.version)
         name, version = found
-        if name:
-            key = name.lower().replace("_", "-").replace(".", "-")
-            packages.setdefault(key, version)
-    return dict(sorted(packages.items()))
+        if name and _key(name) not in packages:
+            packages[_key(name)] = version
+            source = _direct_source(dist)
+            if source is not None:
+                local[_key(name)] = source
+    return dict(sorted(packages.items())), dict(sorted(local.items()))
 
 
 def environment_document() -> dict[str, Any]:
-    """The content-addressed environment file (without its id)."""
-    return {
+    """The content-addressed environment file (without its id). `local` lists the
+    distributions installed from a directory, a VCS or a URL rather than a package index."""
+    packages, local = installed_packages()
+    document: dict[str, Any] = {
         "schema_version": 1,
         "python": platform.python_version(),
         "implementation": platform.python_implementation(),
         "system": f"{platform.system()}-{platform.machine()}",
-        "packages": installed_packages(),
+        "packages": packages,
     }
+    if local:
+        document["local"] = local
+    return document
 
 
 def environment_id(document: dict[str, Any]) -> str:
