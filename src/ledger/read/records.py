@@ -233,26 +233,39 @@ def _fields(item: Loaded | Item) -> dict[str, Any]:
     return item.head if isinstance(item, Item) else item.record
 
 
+def _names(run_id: str, ref: str) -> bool:
+    """Whether `ref` is a prefix of the id or its random hash suffix (`7f3a9c`, or its end)."""
+    tail = run_id.rsplit("-", 1)[-1]
+    return run_id.startswith(ref) or (
+        len(ref) >= 4 and all(c in "0123456789abcdef" for c in ref) and tail.startswith(ref)
+    )
+
+
 def candidates(items: Iterable[Item], refs: Iterable[str]) -> list[Item]:
     """The items that `find` could pick for any of `refs` (keeps memory small on big scans)."""
     wanted = tuple(refs)
     return [
         item for item in items
-        if any(str(item.head.get("id", "")).startswith(r) or item.head.get("name") == r for r in wanted)
+        if any(_names(str(item.head.get("id", "")), r) or item.head.get("name") == r for r in wanted)
     ]  # fmt: skip
 
 
 def find(items: list[Any], ref: str) -> Any:
-    """A run by full id, unique id prefix, or unique name (Loaded or Item lists)."""
+    """A run by full id, unique id prefix, the id's hash suffix (`7f3a9c`: the random part
+    at its end, unique where names repeat), or unique name (Loaded or Item lists)."""
     exact = [i for i in items if _fields(i).get("id") == ref]
     if exact:
         return exact[0]
-    matches = [i for i in items if str(_fields(i).get("id", "")).startswith(ref)] or [
+    matches = [i for i in items if _names(str(_fields(i).get("id", "")), ref)] or [
         i for i in items if _fields(i).get("name") == ref
     ]
     if len(matches) == 1:
         return matches[0]
     if not matches:
         raise RunNotFound(f"no run matches {ref!r}: `ledger ls` lists the runs")
-    names = ", ".join(sorted(str(_fields(i).get("id")) for i in matches)[:5])
-    raise LedgerError(f"{ref!r} matches {len(matches)} runs ({names}, ...): give more of the id")
+    ids = sorted(str(_fields(i).get("id")) for i in matches)
+    shown = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
+    suffix = ids[0].rsplit("-", 1)[-1]
+    raise LedgerError(
+        f"{ref!r} matches {len(matches)} runs ({shown}): give the id, more of it, or its hash suffix (e.g. {suffix})"
+    )

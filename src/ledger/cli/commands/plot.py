@@ -137,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
         metric, direction = _metric_of(ws, args, args.metric)
         finished = [r for r in records if r.get("status") == "finished"]
         ranked = query.leaderboard(finished, metric, direction, args.n)
-        bars = [(plot_data.display_name(r), query.metric_value(r, metric)) for r in ranked]
+        bars = list(zip(plot_data.display_names(ranked), (query.metric_value(r, metric) for r in ranked), strict=True))
         value, name = _baseline(ws, items, metric)
         image = plot.top(
             [(n, v) for n, v in bars if v is not None],
@@ -156,8 +156,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _default_curve_runs(ws: Workspace, items: list[Loaded]) -> list[Loaded]:
-    """The five best runs that logged series (by the primary metric), else the five newest."""
-    with_series = [i for i in items if (i.record.get("series") or {}).get("metrics")]
+    """The five best runs that logged series (by the primary metric), else the five newest
+    (a run still running counts: its series is read as far as it is written)."""
+    with_series = [
+        i for i in items
+        if (i.record.get("series") or {}).get("metrics")
+        or (i.record.get("status") == "running" and plot_data.run_series(ws, i))
+    ]  # fmt: skip
     if not with_series:
         raise LedgerError("no run logged a metric more than once: log step series, or name runs to draw")
     metric = ws.config.primary_metric

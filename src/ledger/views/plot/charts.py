@@ -49,11 +49,13 @@ def label(text: Any, limit: int = MAX_LABEL) -> str:
 
 @dataclass(frozen=True)
 class Line:
-    """One learning curve: a run's metric over steps."""
+    """One learning curve: a run's metric over steps. `key` tells runs apart (the run id:
+    two runs may share a name); `run` is the label drawn."""
 
     run: str
     metric: str
     points: Sequence[tuple[int, float]]
+    key: str = ""
 
 
 @dataclass(frozen=True)
@@ -97,38 +99,63 @@ def _finite(value: float | None) -> bool:
 # ---------------------------------------------------------------------------- run charts
 
 
+def scale_groups(lines: Sequence[Line]) -> list[list[str]]:
+    """Metrics grouped by scale: metrics whose largest values are within a factor of 10 of
+    each other share a panel (auc and accuracy), others get their own (a loss in the
+    thousands, a learning rate of 1e-4), so no curve is flattened against the axis."""
+    peak: dict[str, float] = {}
+    for line in lines:
+        values = [abs(v) for _, v in line.points if math.isfinite(v)]
+        peak[line.metric] = max([peak.get(line.metric, 0.0), *values])
+    groups: list[list[str]] = []
+    low = 0.0
+    for metric in sorted(peak, key=lambda m: (peak[m], m)):
+        size = peak[metric]
+        if groups and (size <= low * 10 or size == 0.0 or low == 0.0 and size < 1e-12):
+            groups[-1].append(metric)
+        else:
+            groups.append([metric])
+            low = size
+    order = list(dict.fromkeys(line.metric for line in lines))
+    return sorted(([m for m in order if m in g] for g in groups), key=lambda g: order.index(g[0]))
+
+
 def curves(lines: Sequence[Line], *, title: str | None = None, fmt: str = "png") -> bytes:
-    """Learning curves: colour per run, line style per metric (e.g. train vs validation)."""
+    """Learning curves: colour per run (keyed by run id, so two runs with one name never
+    share a colour), line style per metric (e.g. train vs validation), one panel per scale
+    of metric (see `scale_groups`)."""
     if not lines:
         raise LedgerError("no step series to draw: the runs logged no metric more than once")
-    runs = list(dict.fromkeys(line.run for line in lines))
+    runs = list(dict.fromkeys(line.key or line.run for line in lines))
     metrics = list(dict.fromkeys(line.metric for line in lines))
+    panels = scale_groups(lines)
     styles = ["-", "--", ":", "-."]
 
     def draw(fig: Any) -> None:
-        ax = fig.add_subplot()
+        axes = fig.subplots(len(panels), 1, sharex=True, squeeze=False)[:, 0]
         by_metric = len(runs) == 1  # one run: a colour per metric reads better
         cmap = palette(len(metrics) if by_metric else len(runs))
-        for line in lines:
-            xs = [p[0] for p in line.points]
-            ys = [p[1] for p in line.points]
-            name = label(line.run, 32) + (f" · {label(line.metric, 24)}" if len(metrics) > 1 else "")
-            color = cmap[metrics.index(line.metric) if by_metric else runs.index(line.run)]
-            ax.plot(
-                xs,
-                ys,
-                color=color,
-                linestyle=styles[metrics.index(line.metric) % 4],
-                marker="o" if len(xs) < 30 else None,
-                markersize=3,
-                label=name,
-            )
-        ax.set_title(label(title or "Learning curves: " + ", ".join(metrics), 90))
-        ax.set_xlabel("step")
-        ax.set_ylabel(label(metrics[0]) if len(metrics) == 1 else "value")
-        ax.legend(loc="best")
+        for ax, group in zip(axes, panels, strict=True):
+            for line in (line for line in lines if line.metric in group):
+                xs = [p[0] for p in line.points]
+                ys = [p[1] for p in line.points]
+                name = label(line.run, 32) + (f" · {label(line.metric, 24)}" if len(metrics) > 1 else "")
+                color = cmap[metrics.index(line.metric) if by_metric else runs.index(line.key or line.run)]
+                ax.plot(
+                    xs,
+                    ys,
+                    color=color,
+                    linestyle=styles[metrics.index(line.metric) % 4],
+                    marker="o" if len(xs) < 30 else None,
+                    markersize=3,
+                    label=name,
+                )
+            ax.set_ylabel(label(group[0]) if len(group) == 1 else label(", ".join(group), 40))
+            ax.legend(loc="best")
+        axes[0].set_title(label(title or "Learning curves: " + ", ".join(metrics), 90))
+        axes[-1].set_xlabel("step")
 
-    return _render(draw, fmt)
+    return _render(draw, fmt, height=4.5 if len(panels) == 1 else 2.6 * len(panels) + 0.8)
 
 
 def scatter(

@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ledger import gitstore
+from ledger.core import record
 from ledger.core.workspace import Workspace, safe_relpath
 from ledger.errors import LedgerError
 from ledger.read import query
@@ -68,11 +69,23 @@ def parse_series(data: bytes, wanted: set[str] | None = None) -> Series:
     return series
 
 
-def run_series(ws: Workspace, item: Loaded, wanted: set[str] | None = None) -> Series:
-    """A run's per-step series (empty when it logged none or its sidecar is gone)."""
-    info = item.record.get("series") or {}
+def series_path(rec: Mapping[str, Any]) -> str | None:
+    """Where a run's series is: the record's `series.path`; for a run still running (whose
+    record has no summary yet), the series file its sidecar is being written to."""
+    info = rec.get("series") or {}
     path = info.get("path") if isinstance(info, dict) else None
-    if not isinstance(path, str):
+    if isinstance(path, str):
+        return path
+    if rec.get("status") == "running" and isinstance(rec.get("id"), str) and record.is_run_id(rec["id"]):
+        return f"{record.sidecar_dir(rec['id'])}/series.tsv"
+    return None
+
+
+def run_series(ws: Workspace, item: Loaded, wanted: set[str] | None = None) -> Series:
+    """A run's per-step series (empty when it logged none or its sidecar is gone); a
+    running run's series as far as it has been written."""
+    path = series_path(item.record)
+    if path is None:
         return {}
     data = read_sidecar(ws, item, path, SERIES_MAX_BYTES)
     return parse_series(data, wanted) if data else {}
@@ -218,15 +231,26 @@ def display_name(rec: Mapping[str, Any]) -> str:
     return str(rec.get("name") or rec.get("id"))
 
 
+def display_names(records: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Names to draw, one per record: a name several of them share gets the id's hash
+    suffix (`gb (7f3a9c)`), which `ledger show` also accepts."""
+    names = [display_name(r) for r in records]
+    return [
+        f"{name} ({str(r.get('id', '')).rsplit('-', 1)[-1]})" if names.count(name) > 1 else name
+        for name, r in zip(names, records, strict=True)
+    ]
+
+
 def curve_lines(ws: Workspace, items: list[Loaded], metrics: list[str] | None) -> list[plot.Line]:
     """Step series of `metrics` (all series metrics when None) for each run."""
     lines = []
-    for item in items:
+    labels = display_names([item.record for item in items])
+    for item, shown in zip(items, labels, strict=True):
         wanted = set(metrics) if metrics else None
         series = run_series(ws, item, wanted)
         for name in metrics or sorted(series):
             if len(series.get(name) or []) > (0 if metrics else 1):  # by default: real series only
-                lines.append(plot.Line(display_name(item.record), name, series[name]))
+                lines.append(plot.Line(shown, name, series[name], key=str(item.record.get("id"))))
     return lines
 
 

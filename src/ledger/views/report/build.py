@@ -291,7 +291,9 @@ def _images(ws: Workspace, items: list[Loaded], report: Report, selected: dict[s
                 plot.progress(points, metric=metric, direction=direction, baseline=base_value, baseline_name=base_name),
             )
         )
-        bars = [(plot_data.display_name(r), query.metric_value(r, metric) or 0.0) for r in report.leaderboard]
+        names = plot_data.display_names(report.leaderboard)
+        bars = [(n, query.metric_value(r, metric) or 0.0) for n, r in zip(names, report.leaderboard, strict=True)]
+        chosen = [n for n, r in zip(names, report.leaderboard, strict=True) if selected and r["id"] == selected["id"]]
         out.append(
             Image(
                 "leaderboard",
@@ -302,7 +304,7 @@ def _images(ws: Workspace, items: list[Loaded], report: Report, selected: dict[s
                     direction=direction,
                     baseline=base_value,
                     baseline_name=base_name,
-                    highlight=plot_data.display_name(selected) if selected else None,
+                    highlight=chosen[0] if chosen else None,
                 ),
             )
         )
