@@ -21,6 +21,9 @@ from ledger.errors import LedgerError, UsageError
 from ledger.read import query
 from ledger.read.records import Loaded
 from ledger.views.plot import data as plot_data
+from ledger.views.report.tried import data_versions as _data_versions
+from ledger.views.report.tried import story as _story
+from ledger.views.report.tried import varied_params
 
 MAX_SECONDARY = 6
 LEADERBOARD_SIZE = 10
@@ -56,6 +59,13 @@ class Report:
     environments: list[dict[str, Any]]
     compute: dict[str, Any]
     images: list[Image] = field(default_factory=list)
+    varied: list[str] = field(default_factory=list)  # params whose values differ between runs
+    story: list[dict[str, Any]] = field(default_factory=list)  # "what was tried", grouped
+    data_left_out: dict[str, int] = field(default_factory=dict)  # outputs and code not listed
+
+    def shown_secondary(self, records: list[dict[str, Any]]) -> list[str]:
+        """The secondary metrics at least one of `records` has (no empty columns)."""
+        return [m for m in self.secondary if any(m in (r.get("metrics") or {}) for r in records)]
 
 
 def build(
@@ -86,8 +96,9 @@ def build(
     selected = next((r for r in everything if decision and r["id"] == decision["run"]["id"]), None)
     baseline = baseline_item.record if baseline_item else None
     previous_best = _previous_best(everything, selected, metric, direction)
-    secondary = _secondary_metrics(records, metric)
+    secondary = _secondary_metrics(finished or records, metric)
     state = gitstore.head_state(ws.root)
+    data_versions, left_out = _data_versions(records)
     report = Report(
         title=title or f"{ws.config.experiment} — experiment report",
         generated_at=record.timestamp(record.utcnow()),
@@ -105,10 +116,13 @@ def build(
         decisions=decisions,
         comparison=_comparison(selected, baseline, previous_best, [m for m in [metric, *secondary] if m], ws),
         previous_best=previous_best,
-        data_versions=_data_versions(records),
+        data_versions=data_versions,
         commits=_commits(records),
         environments=_environments(records),
         compute=_compute(records),
+        varied=varied_params(records),
+        story=_story(records),
+        data_left_out=left_out,
     )
     if images:
         report.images = _images(ws, context, report, selected)
@@ -160,6 +174,8 @@ def _comparison(
     rows = []
     for name in metrics:
         value = query.metric_value(selected, name)
+        if value is None and all(query.metric_value(o, name) is None for o in (baseline, previous) if o):
+            continue  # a metric none of the three has: no row of dashes
         row: dict[str, Any] = {"metric": name, "direction": ws.config.direction(name), "selected": value}
         for key, other in (("baseline", baseline), ("previous_best", previous)):
             theirs = query.metric_value(other, name) if other else None
@@ -188,26 +204,6 @@ def failure(rec: dict[str, Any]) -> str:
             )
         )
     return "; ".join(parts)
-
-
-def _data_versions(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    found: dict[tuple[str, str], dict[str, Any]] = {}
-    for r in records:
-        for d in r.get("data") or []:
-            key = (str(d.get("path")), str(d.get("hash")))
-            entry = found.setdefault(
-                key,
-                {
-                    "path": key[0],
-                    "hash": d.get("hash"),
-                    "size": d.get("size"),
-                    "source": d.get("source"),
-                    "runs": 0,
-                    "first": r.get("started_at"),
-                },
-            )
-            entry["runs"] += 1
-    return sorted(found.values(), key=lambda e: (e["path"], str(e["first"])))
 
 
 def _commits(records: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -14,46 +14,10 @@ from typing import Any
 
 from ledger.views.report import text as t
 from ledger.views.report.build import Report, failure
+from ledger.views.report.style import CSS
+from ledger.views.report.tried import param_text, params_of, short_names
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
-
-CSS = """
-:root { --ink: #1d2330; --muted: #5b6475; --line: #d9dde5; --good: #1b7837; --bad: #b2182b; --accent: #2c5aa0; }
-* { box-sizing: border-box; }
-body { margin: 0; font: 15px/1.5 -apple-system, "Segoe UI", "Helvetica Neue", Arial, sans-serif;
-       color: var(--ink); background: #fff; }
-main { max-width: 1100px; margin: 0 auto; padding: 32px 28px 64px; }
-h1 { font-size: 28px; margin: 0 0 4px; }
-h2 { font-size: 20px; margin: 36px 0 10px; padding-bottom: 4px; border-bottom: 2px solid var(--line); }
-h3 { font-size: 16px; margin: 18px 0 6px; }
-.meta, .muted { color: var(--muted); font-size: 13px; }
-.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(190px, 1fr)); gap: 12px; margin: 16px 0; }
-.card { border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px; }
-.card .k { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
-.card .v { font-size: 20px; font-weight: 600; overflow-wrap: anywhere; }
-table { border-collapse: collapse; width: 100%; margin: 8px 0 16px; font-size: 13px; }
-th, td { border-bottom: 1px solid var(--line); padding: 5px 8px; text-align: left; vertical-align: top;
-         overflow-wrap: anywhere; }
-th { background: #f3f5f8; font-weight: 600; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-tr.baseline td { background: #fff8e6; }
-tr.failed td, tr.killed td, tr.crashed td { background: #fdf1f1; }
-.better { color: var(--good); font-weight: 600; } .worse { color: var(--bad); font-weight: 600; }
-.status { font-size: 12px; padding: 1px 6px; border-radius: 10px; background: #eef1f6; white-space: nowrap; }
-.status.finished { background: #e4f3e8; } .status.failed, .status.crashed, .status.killed { background: #f9dede; }
-.decision { border: 2px solid var(--good); border-radius: 10px; padding: 14px 18px; background: #f6fbf7; }
-blockquote { margin: 8px 0; padding: 4px 14px; border-left: 4px solid var(--accent); background: #f6f8fc; }
-figure { margin: 12px 0 20px; }
-figure img { max-width: 100%; height: auto; border: 1px solid var(--line); border-radius: 6px; }
-figcaption { color: var(--muted); font-size: 13px; }
-.story li { margin-bottom: 10px; } .story p { margin: 2px 0; }
-code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; }
-@media print {
-  body { font-size: 11pt; } main { max-width: none; padding: 0; }
-  h2 { break-after: avoid; } figure, tr, .card, .decision { break-inside: avoid; }
-  * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-}
-"""
 
 
 def esc(value: Any) -> str:
@@ -173,7 +137,32 @@ def _summary(report: Report) -> str:
     secondary = (
         f'<p class="muted">Secondary metrics: {esc(", ".join(report.secondary))}</p>' if report.secondary else ""
     )
-    return f'<section id="summary"><h2>Summary</h2><div class="cards">{"".join(cards)}</div>{secondary}</section>'
+    return (
+        f'<section id="summary"><h2>Summary</h2><div class="cards">{"".join(cards)}</div>'
+        f"{_what_won(report)}{secondary}</section>"
+    )
+
+
+def _what_won(report: Report) -> str:
+    """What varied between the runs, and the values the best (or selected) run has."""
+    if not report.varied:
+        return ""
+    varied = ", ".join(f"<code>{esc(p)}</code>" for p in report.varied)
+    lines = [f"<p><strong>What varied:</strong> {varied}.</p>"]
+    winner = _selected(report) or report.best
+    if winner is not None:
+        mine = params_of(winner)
+        shown = ", ".join(f"<code>{esc(p)}</code> = {esc(param_text(mine.get(p)))}" for p in report.varied)
+        who = "the selected run" if winner is _selected(report) else "the best run"
+        lines.append(f"<p><strong>What won:</strong> {who}, {esc(winner.get('name'))}, has {shown}.</p>")
+    return "".join(lines)
+
+
+def _selected(report: Report) -> dict[str, Any] | None:
+    d = report.decision
+    if d is None:
+        return None
+    return next((r for r in report.runs if r["id"] == d["run"]["id"]), None)
 
 
 def _decision(report: Report) -> str:
@@ -205,6 +194,7 @@ def _decision(report: Report) -> str:
         f'previous best<br><span class="muted">{esc(prev.get("name")) if prev else "—"}</span>',
         "Δ vs previous best",
     ]
+    params = _param_table(report)
     beaten = len(d.get("alternatives") or [])
     total = d.get("alternatives_total", beaten)
     return (
@@ -215,29 +205,47 @@ def _decision(report: Report) -> str:
         f"code <code>{esc(t.short(d['run'].get('commit')))}</code>; git tags "
         f"{esc(', '.join(d.get('tags') or []))}. It beat {total} other finished run(s) on the deciding metric.</p>"
         f"<blockquote>{rationale}</blockquote>"
-        f"{_table(headers, rows, numeric=(1, 2, 3, 4, 5))}</div></section>"
+        f"{_table(headers, rows, numeric=(1, 2, 3, 4, 5))}{params}</div></section>"
     )
+
+
+def _param_table(report: Report) -> str:
+    """The selected run's parameters beside the baseline's and the previous best's: those
+    that varied between runs, and any other that differs from the baseline."""
+    selected = _selected(report) or {"params": (report.decision or {}).get("run", {}).get("params") or {}}
+    mine, base, prev = params_of(selected), params_of(report.baseline), params_of(report.previous_best)
+    keys = list(report.varied) + sorted(k for k in mine if report.baseline and base.get(k) != mine.get(k))
+    keys = list(dict.fromkeys(k for k in keys if k in mine or k in base))
+    if not keys:
+        return ""
+    rows = [[f"<code>{esc(k)}</code>", *(esc(param_text(p.get(k))) for p in (mine, base, prev))] for k in keys]
+    return "<h3>Parameters</h3>" + _table(["parameter", "selected", "baseline", "previous best"], rows)
 
 
 def _progress(report: Report) -> str:
     if not report.metric:
         return ""
     m = report.metric
+    secondary = report.shown_secondary(report.leaderboard)
+    varied = report.varied[:4]
     rows, classes = [], []
     for i, r in enumerate(report.leaderboard, 1):
         metrics = r.get("metrics") or {}
+        mine = params_of(r)
         rows.append(
             [
                 str(i),
                 _run_name(r),
                 esc(t.number(metrics.get(m))),
-                *(esc(t.number(metrics.get(s))) for s in report.secondary),
+                *(esc(t.number(metrics.get(s))) for s in secondary),
+                *(esc(param_text(mine.get(p))) for p in varied),
                 esc(t.when(r.get("started_at"))),
             ]
         )
         classes.append("baseline" if report.baseline and r["id"] == report.baseline["id"] else "")
-    headers = ["rank", "run", esc(m), *(esc(s) for s in report.secondary), "started"]
-    numeric = tuple(range(2, 3 + len(report.secondary)))
+    names = [f"<code>{esc(n)}</code>" for n in short_names(varied)]
+    headers = ["rank", "run", esc(m), *(esc(s) for s in secondary), *names, "started"]
+    numeric = tuple(range(2, 3 + len(secondary)))
     body = (
         _table(headers, rows, numeric=(0, *numeric), row_classes=classes)
         if rows
@@ -254,16 +262,33 @@ def _progress(report: Report) -> str:
     )
 
 
+def _paras(text: Any) -> str:
+    return "".join(f"<p>{esc(p).replace(chr(10), '<br>')}</p>" for p in t.paragraphs(text))
+
+
 def _narrative(report: Report) -> str:
     items = []
-    for r in report.runs:
-        text = [*t.paragraphs(r.get("description")), *t.paragraphs(r.get("notes"))]
-        if not text:
-            continue
-        paras = "".join(f"<p>{esc(p).replace(chr(10), '<br>')}</p>" for p in text)
+    for entry in report.story:
+        runs = entry["runs"]
+        first = runs[0]
+        if len(runs) == 1:
+            head = f"<strong>{esc(first.get('name'))}</strong> {_status(first)}"
+        else:  # a sweep: its description once, then what varied and how its points ended
+            counts = ", ".join(f"{n} {s}" for s, n in entry["counts"].items())
+            varied = ", ".join(f"<code>{esc(p)}</code>" for p in entry["varied"]) or "nothing"
+            head = f"<strong>A sweep of {len(runs)} runs</strong> ({esc(counts)}); varied: {varied}"
+        notes = "".join(
+            _paras(text) if len(runs) == 1 else f"<p><em>{esc(r.get('name'))}:</em></p>{_paras(text)}"
+            for r, text in entry["notes"]
+        )
+        points = ""
+        if len(runs) > 1:
+            points = '<p class="params">' + "; ".join(
+                f"{esc(r.get('name'))} {_status(r)}" for r in runs
+            ) + "</p>"  # fmt: skip
         items.append(
-            f"<li><strong>{esc(r.get('name'))}</strong> {_status(r)} "
-            f'<span class="muted">{esc(t.when(r.get("started_at")))}</span>{paras}</li>'
+            f'<li>{head} <span class="muted">{esc(t.when(first.get("started_at")))}</span>'
+            f"{_paras(entry['description'])}{points}{notes}</li>"
         )
     body = (
         f'<ol class="story">{"".join(items)}</ol>'
@@ -274,10 +299,13 @@ def _narrative(report: Report) -> str:
 
 
 def _runs(report: Report) -> str:
-    cols = [m for m in [report.metric, *report.secondary[:3]] if m]
+    cols = [m for m in [report.metric, *report.shown_secondary(report.runs)[:3]] if m]
+    names = short_names(report.varied)
     rows, classes = [], []
     for r in report.runs:
         metrics = r.get("metrics") or {}
+        mine = params_of(r)
+        tried = ", ".join(f"{n}={param_text(mine.get(p))}" for n, p in zip(names, report.varied, strict=True))
         rows.append(
             [
                 _run_name(r),
@@ -285,11 +313,13 @@ def _runs(report: Report) -> str:
                 esc(t.when(r.get("started_at"))),
                 esc(t.duration(r.get("duration_s"))),
                 *(esc(t.number(metrics.get(c))) for c in cols),
+                f'<span class="params">{esc(tried)}</span>',
                 esc(failure(r)),
             ]
         )
         classes.append(esc(r.get("status")))
-    headers = ["run", "status", "started", "duration", *(esc(c) for c in cols), "why it did not finish"]
+    headers = ["run", "status", "started", "duration", *(esc(c) for c in cols), "parameters",
+               "why it did not finish"]  # fmt: skip
     table = _table(headers, rows, numeric=tuple(range(3, 4 + len(cols))), row_classes=classes)
     return f'<section id="runs"><h2>Every run ({len(report.runs)})</h2>{table}</section>'
 
@@ -319,7 +349,7 @@ def _provenance(report: Report) -> str:
         [
             esc(d["path"]),
             f"<code>{esc(t.short(d['hash'], 12))}</code>",
-            esc(t.number(d.get("size"))),
+            esc(t.size(d.get("size"))),
             esc(d.get("source") or "—"),
             str(d["runs"]),
         ]
@@ -350,10 +380,11 @@ def _provenance(report: Report) -> str:
         '<section id="provenance"><h2>Data, code and environment</h2>'
         "<h3>Data versions</h3>"
         + (
-            _table(["path", "hash", "size (bytes)", "source", "runs"], data, numeric=(2, 4))
+            _table(["path", "hash", "size", "source", "runs"], data, numeric=(2, 4))
             if data
             else '<p class="muted">No data versions recorded.</p>'
         )
+        + _left_out(report)
         + "<h3>Code commits</h3>"
         + (
             _table(["commit", "branch", "runs", "with local changes", "first run"], code, numeric=(2, 3))
@@ -367,6 +398,17 @@ def _provenance(report: Report) -> str:
             else '<p class="muted">No environment recorded.</p>'
         )
         + "</section>"
+    )
+
+
+def _left_out(report: Report) -> str:
+    parts = [f"{n} {'pipeline output' if k == 'outputs' else 'code file'}{'s' if n != 1 else ''}"
+             for k, n in report.data_left_out.items()]  # fmt: skip
+    if not parts:
+        return ""
+    return (
+        f'<p class="muted">The data the runs read. Not listed: {esc(" and ".join(parts))} '
+        "(code is versioned by its commit; outputs are in each run's record).</p>"
     )
 
 

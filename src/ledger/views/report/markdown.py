@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from ledger.views.report import text as t
 from ledger.views.report.build import Report, failure
+from ledger.views.report.tried import param_text, params_of, short_names
 
 _PUNCT = re.compile(r"([\\`*_{}\[\]()#+\-!|$~=])")
 
@@ -72,6 +73,15 @@ def render(report: Report, image_dir: str) -> str:
             out.append(
                 f"- **Baseline:** {t.number((report.baseline.get('metrics') or {}).get(m))} by {_run(report.baseline)}"
             )
+    if report.varied:
+        out.append(f"- **What varied:** {', '.join(code(p) for p in report.varied)}")
+        selected = next((r for r in report.runs if report.decision and r["id"] == report.decision["run"]["id"]), None)
+        winner = selected or report.best
+        if winner is not None:
+            mine = params_of(winner)
+            shown = ", ".join(f"{code(p)} = {cell(param_text(mine.get(p)))}" for p in report.varied)
+            who = "the selected run" if selected is not None else "the best run"
+            out.append(f"- **What won:** {who}, {cell(winner.get('name'))}, has {shown}")
     if report.secondary:
         out.append(f"- **Secondary metrics:** {', '.join(cell(s) for s in report.secondary)}")
     out.append(
@@ -111,31 +121,50 @@ def render(report: Report, image_dir: str) -> str:
 
     if m:
         out += ["## Progress and leaderboard", "", *image("progress")]
+        secondary = report.shown_secondary(report.leaderboard)
+        varied = report.varied[:4]
         rows = [
             [
                 str(i),
                 _run(r),
                 t.number((r.get("metrics") or {}).get(m)),
-                *(t.number((r.get("metrics") or {}).get(s)) for s in report.secondary),
+                *(t.number((r.get("metrics") or {}).get(s)) for s in secondary),
+                *(cell(param_text(params_of(r).get(p))) for p in varied),
             ]
             for i, r in enumerate(report.leaderboard, 1)
         ]
-        out += [_table(["rank", "run", cell(m), *(cell(s) for s in report.secondary)], rows), ""] if rows else []
+        headers = ["rank", "run", cell(m), *(cell(s) for s in secondary), *(code(n) for n in short_names(varied))]
+        out += [_table(headers, rows), ""] if rows else []
         out += image("leaderboard")
         for name in ("curves", "confusion-matrix", "roc-curve", "feature-importance", "residuals"):
             out += image(name)
 
     out += ["## What was tried, in order", ""]
-    if not any(r.get("description") or r.get("notes") for r in report.runs):
+    if not report.story:
         out.append("No run has a description or notes.")
-    for r in report.runs:
-        text = [*t.paragraphs(r.get("description")), *t.paragraphs(r.get("notes"))]
-        if text:
-            out.append(f"1. **{cell(r.get('name'))}** ({cell(r.get('status'))}, {t.when(r.get('started_at'))})")
-            out += ["   " + md(p).replace("\n", "  \n   ") for p in text]
+    for entry in report.story:
+        runs = entry["runs"]
+        first = runs[0]
+        if len(runs) == 1:
+            out.append(
+                f"1. **{cell(first.get('name'))}** ({cell(first.get('status'))}, {t.when(first.get('started_at'))})"
+            )
+        else:
+            counts = ", ".join(f"{n} {s}" for s, n in entry["counts"].items())
+            swept = ", ".join(code(p) for p in entry["varied"]) or "nothing"
+            out.append(
+                f"1. **A sweep of {len(runs)} runs** ({counts}, {t.when(first.get('started_at'))}); varied: {swept}"
+            )
+        out += ["   " + md(p).replace("\n", "  \n   ") for p in t.paragraphs(entry["description"])]
+        if len(runs) > 1:
+            out.append("   " + "; ".join(f"{cell(r.get('name'))} ({cell(r.get('status'))})" for r in runs))
+        for r, text in entry["notes"]:
+            prefix = f"*{cell(r.get('name'))}:* " if len(runs) > 1 else ""
+            out += ["   " + prefix + md(p).replace("\n", "  \n   ") for p in t.paragraphs(text)]
     out.append("")
 
-    cols = [c for c in [m, *report.secondary[:3]] if c]
+    cols = [c for c in [m, *report.shown_secondary(report.runs)[:3]] if c]
+    names = short_names(report.varied)
     rows = [
         [
             _run(r),
@@ -143,16 +172,15 @@ def render(report: Report, image_dir: str) -> str:
             t.when(r.get("started_at")),
             t.duration(r.get("duration_s")),
             *(t.number((r.get("metrics") or {}).get(c)) for c in cols),
+            cell(
+                ", ".join(f"{n}={param_text(params_of(r).get(p))}" for n, p in zip(names, report.varied, strict=True))
+            ),
             cell(failure(r)),
         ]
         for r in report.runs
     ]
-    out += [
-        f"## Every run ({len(report.runs)})",
-        "",
-        _table(["run", "status", "started", "duration", *(cell(c) for c in cols), "why it did not finish"], rows),
-        "",
-    ]
+    headers = ["run", "status", "started", "duration", *(cell(c) for c in cols), "parameters", "why it did not finish"]
+    out += [f"## Every run ({len(report.runs)})", "", _table(headers, rows), ""]
 
     if report.decisions:
         rows = [
@@ -180,16 +208,20 @@ def render(report: Report, image_dir: str) -> str:
         [
             cell(x["path"]),
             code(t.short(x["hash"], 12)),
-            t.number(x.get("size")),
+            t.size(x.get("size")),
             cell(x.get("source") or "—"),
             str(x["runs"]),
         ]
         for x in report.data_versions
     ]
     out += [
-        _table(["path", "hash", "size (bytes)", "source", "runs"], rows) if rows else "No data versions recorded.",
+        _table(["path", "hash", "size", "source", "runs"], rows) if rows else "No data versions recorded.",
         "",
     ]
+    if report.data_left_out:
+        parts = [f"{n} {'pipeline output' if k == 'outputs' else 'code file'}{'s' if n != 1 else ''}"
+                 for k, n in report.data_left_out.items()]  # fmt: skip
+        out += [f"Not listed: {' and '.join(parts)} (code is versioned by its commit; outputs are in each record).", ""]
     out += ["### Code commits", ""]
     rows = [
         [

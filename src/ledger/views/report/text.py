@@ -22,6 +22,18 @@ def number(value: Any, signed: bool = False) -> str:
     return f"{value:+.4g}" if signed else f"{value:.4g}"
 
 
+def size(value: Any) -> str:
+    """Bytes, readable: `118.5 KiB`, `3.2 MiB`."""
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return "—"
+    amount = float(value)
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if abs(amount) < 1024 or unit == "TiB":
+            return f"{int(amount)} bytes" if unit == "bytes" else f"{amount:.1f} {unit}"
+        amount /= 1024
+    return f"{amount:.1f} TiB"
+
+
 def delta_class(delta: Any, direction: str) -> str:
     """`better`, `worse` or `same` for a delta under a metric's direction."""
     if not isinstance(delta, (int, float)) or isinstance(delta, bool) or math.isnan(delta) or delta == 0:
