@@ -8,20 +8,18 @@ piece of record text goes through `esc` (control characters replaced, then HTML-
 from __future__ import annotations
 
 import base64
-import html
-from collections.abc import Sequence
 from typing import Any
 
 from ledger.views.report import text as t
 from ledger.views.report.build import Report, failure
+from ledger.views.report.html_parts import esc
+from ledger.views.report.html_parts import table as _table
+from ledger.views.report.html_provenance import compute as _compute
+from ledger.views.report.html_provenance import provenance as _provenance
 from ledger.views.report.style import CSS
 from ledger.views.report.tried import param_text, params_of, short_names
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
-
-
-def esc(value: Any) -> str:
-    return html.escape(t.clean(value), quote=True)
 
 
 def render(report: Report) -> str:
@@ -46,22 +44,6 @@ def render(report: Report) -> str:
         "</main></body></html>",
     ]
     return "\n".join(p for p in parts if p) + "\n"
-
-
-def _table(
-    headers: Sequence[str],
-    rows: Sequence[Sequence[str]],
-    numeric: Sequence[int] = (),
-    row_classes: Sequence[str] | None = None,
-) -> str:
-    """A table whose cells are already-escaped HTML."""
-    head = "".join(f'<th class="num">{h}</th>' if i in numeric else f"<th>{h}</th>" for i, h in enumerate(headers))
-    body = []
-    for r, row in enumerate(rows):
-        cls = f' class="{row_classes[r]}"' if row_classes else ""
-        cells = "".join(f'<td class="num">{c}</td>' if i in numeric else f"<td>{c}</td>" for i, c in enumerate(row))
-        body.append(f"<tr{cls}>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
 def _status(rec: dict[str, Any]) -> str:
@@ -342,86 +324,3 @@ def _history(report: Report) -> str:
     ]
     headers = ["model", "version", "stage", "run", "value", "selected", "by", "rationale"]
     return f'<section id="decisions"><h2>Decision history</h2>{_table(headers, rows, numeric=(4,))}</section>'
-
-
-def _provenance(report: Report) -> str:
-    data = [
-        [
-            esc(d["path"]),
-            f"<code>{esc(t.short(d['hash'], 12))}</code>",
-            esc(t.size(d.get("size"))),
-            esc(d.get("source") or "—"),
-            str(d["runs"]),
-        ]
-        for d in report.data_versions
-    ]
-    code = [
-        [
-            f"<code>{esc(t.short(c['commit']))}</code>",
-            esc(c.get("branch") or "—"),
-            str(c["runs"]),
-            str(c["dirty_runs"]),
-            esc(t.when(c.get("first"))),
-        ]
-        for c in report.commits
-    ]
-    envs = [
-        [
-            f"<code>{esc(t.short(e.get('env'), 12))}</code>",
-            esc(f"{e.get('implementation') or ''} {e.get('python') or ''}".strip() or "—"),
-            esc(e.get("platform") or "—"),
-            esc(e.get("cpu") or "—"),
-            esc(e.get("gpus") or "—"),
-            str(e["runs"]),
-        ]
-        for e in report.environments
-    ]
-    return (
-        '<section id="provenance"><h2>Data, code and environment</h2>'
-        "<h3>Data versions</h3>"
-        + (
-            _table(["path", "hash", "size", "source", "runs"], data, numeric=(2, 4))
-            if data
-            else '<p class="muted">No data versions recorded.</p>'
-        )
-        + _left_out(report)
-        + "<h3>Code commits</h3>"
-        + (
-            _table(["commit", "branch", "runs", "with local changes", "first run"], code, numeric=(2, 3))
-            if code
-            else '<p class="muted">No commits recorded.</p>'
-        )
-        + "<h3>Environments</h3>"
-        + (
-            _table(["environment", "python", "platform", "cpu", "gpus", "runs"], envs, numeric=(5,))
-            if envs
-            else '<p class="muted">No environment recorded.</p>'
-        )
-        + "</section>"
-    )
-
-
-def _left_out(report: Report) -> str:
-    parts = [f"{n} {'pipeline output' if k == 'outputs' else 'code file'}{'s' if n != 1 else ''}"
-             for k, n in report.data_left_out.items()]  # fmt: skip
-    if not parts:
-        return ""
-    return (
-        f'<p class="muted">The data the runs read. Not listed: {esc(" and ".join(parts))} '
-        "(code is versioned by its commit; outputs are in each run's record).</p>"
-    )
-
-
-def _compute(report: Report) -> str:
-    c = report.compute
-    rows = [
-        [
-            str(c["runs"]),
-            esc(t.duration(c["wall_s"])),
-            esc(t.duration(c["cpu_s"])),
-            esc(t.duration(c["gpu_s"])),
-            esc(t.costs(c["cost"])),
-        ]
-    ]
-    table = _table(["runs", "wall time", "CPU time", "GPU time", "cost"], rows, numeric=(0, 1, 2, 3, 4))
-    return f'<section id="compute"><h2>Compute and cost</h2>{table}</section>'
