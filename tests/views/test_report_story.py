@@ -27,9 +27,14 @@ DATA = [
      "source": "dvc.lock:prepare", "matches": True, "role": "out"},
     {"path": "out/prepared", "hash": "055af9f809791ea70ae0c80b08adfb72.dir", "size": 40428, "nfiles": 3,
      "source": "dvc.lock:train", "matches": True, "role": "dep"},
+    # an output recorded as a later stage's dep: known as an output by the model artifact's hash
     {"path": "out/model.pkl", "hash": "04e3d7d15cd8b0e27042035db83a4a67", "size": 51812, "nfiles": 1,
-     "source": "dvc.lock:train", "matches": True, "role": "out"},
+     "source": "dvc.lock:evaluate", "matches": True, "role": "dep"},
 ]  # fmt: skip
+
+
+MODEL = {"name": "model.pkl", "path": "experiments/2026-11/20261127-000001-baseline-abc001/artifacts/model.pkl",
+         "hash": "04e3d7d15cd8b0e27042035db83a4a67", "size": 51812, "kind": "model", "store": "git"}  # fmt: skip
 
 
 def _params(family: str, lr: float) -> dict:
@@ -51,7 +56,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         code = {"commit": git(root, "rev-parse", "HEAD"), "branch": "main", "dirty": False}
         runs = [make(1, slug="baseline", name="baseline", params=_params("logistic_regression", 0.1),
                      metrics={"auc": 0.80, "f1": 0.7}, description="logistic regression baseline",
-                     baseline=True, data=DATA, code=code)]  # fmt: skip
+                     baseline=True, data=DATA, code=code, artifacts=[MODEL])]  # fmt: skip
         for n, lr in enumerate((0.05, 0.3, 0.1)):
             runs.append(make(10 + n, slug="gb", name=f"gb-learning_rate={lr}", params=_params("gradient_boosting", lr),
                              metrics={"auc": 0.85 + lr / 10, "f1": 0.75}, description=DESCRIPTION, data=DATA,

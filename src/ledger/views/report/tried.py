@@ -79,9 +79,10 @@ def data_versions(records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], 
     """The data the runs read (DVC-tracked data and pipeline inputs, one row per version),
     and how many pipeline outputs and code files were left out (code is versioned by the
     commit; outputs are results, with their hashes in each record)."""
-    outputs = {str(d.get("path")) for r in records for d in r.get("data") or [] if d.get("role") == "out"} | {
-        str(a.get("path")) for r in records for a in r.get("artifacts") or [] if isinstance(a, dict)
-    }
+    outputs = {str(d.get("path")) for r in records for d in r.get("data") or [] if d.get("role") == "out"}
+    artifacts = [a for r in records for a in r.get("artifacts") or [] if isinstance(a, dict)]
+    outputs |= {str(a.get("path")) for a in artifacts}
+    made = {str(a.get("hash")) for a in artifacts if a.get("hash")}  # e.g. a model the runs logged
     found: dict[tuple[str, str], dict[str, Any]] = {}
     left_out: dict[str, set[str]] = {"outputs": set(), "code": set()}
     for r in records:
@@ -90,7 +91,7 @@ def data_versions(records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], 
             if _is_code(path):
                 left_out["code"].add(path)
                 continue
-            if path in outputs or d.get("role") == "out":
+            if path in outputs or d.get("role") == "out" or str(d.get("hash")) in made:
                 left_out["outputs"].add(path)
                 continue
             key = (path, str(d.get("hash")))
