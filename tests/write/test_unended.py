@@ -74,7 +74,7 @@ def test_logging_with_no_active_run_starts_one(repo: Path) -> None:
     second = ledger.active_run()
     assert second is not None and second.id != first.id
     second.end()
-    recs = sorted((yamlio.load_file(p) for p in records(repo)), key=lambda r: r["id"])
+    recs = sorted((yamlio.load_file(p) for p in records(repo)), key=lambda r: r["started_at"])
     assert [r["status"] for r in recs] == ["finished", "finished"]
     assert recs[0]["metrics"] == {"auc": 0.9} and recs[0]["params"]["depth"] == 3
     assert recs[1]["tags"] == {"second": ""}
