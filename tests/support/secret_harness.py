@@ -149,7 +149,7 @@ def _cli_run(root: Path, scratch: Path, out: Outcome, env: dict[str, str]) -> No
     for key, value in _mapping(out, "tag", "t_").items():
         args += ["--tag", f"{key}={value}"]
     for key, value in _mapping(out, "override", "o_").items():
-        args += ["-p", f"{key if key.startswith('o_') else 'svc.' + key}={value}"]
+        args += ["-p", f"++{key if key.startswith('o_') else 'svc.' + key}={value}"]  # ++: set, new or not
     argv = [sys.executable, "train.py"]
     for label, kind, s in _cells(out, "argv"):
         argv += [f"--{'v_' + label if kind == 'shape' else label}", s.text]
@@ -164,7 +164,7 @@ def _cli_run(root: Path, scratch: Path, out: Outcome, env: dict[str, str]) -> No
 def _sweep(root: Path, out: Outcome, env: dict[str, str]) -> None:
     args = ["sweep", "--force"]
     for label, _, s in _cells(out, "sweep-override"):
-        args += ["-p", f"sw.{label}={s.text}"]
+        args += ["-p", f"++sw.{label}={s.text}"]
     result = _ledger(root, *args, "--", sys.executable, "-c", "pass", env=env)
     if result.returncode != 0:
         raise AssertionError(f"ledger sweep failed:\n{result.stdout[-2000:]}\n{result.stderr[-3000:]}")
