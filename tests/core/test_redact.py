@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger.core.redact import REDACTED, redact, redact_file, redactor, secret_key_kind
+from ledger.core.redact import REDACTED, redact, redact_file, redactor, scrub_paths, secret_key_kind
 from ledger.write.capture.code import capture_code
 from support.secret_corpus import ALL_SHAPES, HARMLESS, generate
 
@@ -107,3 +107,14 @@ def test_project_patterns_apply_to_records(repo: Path) -> None:
     text = run.path.read_text("utf-8")
     assert "INTERNAL-" not in text and "INTERNAL" not in run.id.upper()
     assert "INTERNAL" not in _git(repo, "log", "-1", "--format=%B")
+
+
+def test_paths_are_scrubbed_whole_so_a_url_keeps_its_shape(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With HOME=/root, `mysql://root:pw@` once became `mysql:/<home>:pw@`, which no
+    secret pattern matched, so the password reached the run's output log."""
+    monkeypatch.setenv("HOME", "/root")
+    assert scrub_paths("mysql://root:pw@db/shop /rooted/x", None) == "mysql://root:pw@db/shop /rooted/x"
+    assert (
+        scrub_paths('File "/root/train.py", PATH=/root:/usr/bin', None)
+        == 'File "<home>/train.py", PATH=<home>:/usr/bin'
+    )

@@ -376,11 +376,17 @@ def _prefixes(root: Path | None) -> list[tuple[str, str]]:
 def scrub_paths(text: str, root: Path | None) -> str:
     """Reduce absolute paths in free text to repo-relative paths or placeholders."""
     for prefix, label in _prefixes(root):
+        # Only a whole path: `/root/x` is a path, while `mysql://root:pw@` and `/rooted` are not.
+        whole = _PATH_START + re.escape(prefix) + _PATH_END
         if label == ".":
-            text = re.sub(re.escape(prefix) + r"/?", "", text)
+            text = re.sub(whole + r"/?", "", text)
         else:
-            text = text.replace(prefix, label)
+            text = re.sub(whole, label.replace("\\", "\\\\"), text)
     return text
+
+
+_PATH_START = r"(?<![\w./-])"
+_PATH_END = r"(?![\w.-])"
 
 
 def scrub_all(items: Iterable[str], root: Path | None, extra_patterns: Sequence[str] = ()) -> list[str]:

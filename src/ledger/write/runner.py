@@ -143,7 +143,8 @@ def _keep_log(ws: Workspace, run: Run, child: Child) -> None:
     """The child's output, secrets redacted and local paths scrubbed, into the sidecar."""
     text = child.log.text()
     if text.strip():
-        clean = redactor(ws.config.secrets).text(scrub_paths(text, ws.root))
+        # Secrets first: scrubbing could break the shape of one (`mysql://root:pw@` with HOME=/root).
+        clean = scrub_paths(redactor(ws.config.secrets).text(text), ws.root)
         yamlio.write_atomic(run.sidecar / LOG_FILE, clean.encode("utf-8"))
 
 
