@@ -34,8 +34,7 @@ class Installed:
 
 def hooks_dir(ws: Workspace) -> Path:
     """Where git runs hooks from for this repository (honours core.hooksPath)."""
-    where = Path(gitstore.text(ws.root, "rev-parse", "--git-path", "hooks"))
-    return where if where.is_absolute() else ws.root / where
+    return gitstore.hooks_dir(ws.root)
 
 
 def script(python: str | None = None) -> str:

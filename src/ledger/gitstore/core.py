@@ -113,6 +113,20 @@ def command(root: Path, *args: str) -> list[str]:
     return ["git", *_SAFE, *driver_overrides(root), *args]
 
 
+def hooks_dir(root: Path) -> Path:
+    """Where git runs this repository's hooks from (`core.hooksPath` honoured). Asked
+    without ledger's own `core.hooksPath=/dev/null`, which only keeps hooks from firing
+    under ledger's git calls; `rev-parse` runs nothing."""
+    safe = [arg for pair in zip(_SAFE[::2], _SAFE[1::2]) if pair[1] != "core.hooksPath=/dev/null" for arg in pair]
+    proc = subprocess.run(
+        ["git", *safe, "rev-parse", "--git-path", "hooks"], cwd=root, capture_output=True, env=_env(), check=False
+    )
+    if proc.returncode != 0:
+        raise GitError(f"git could not say where hooks live: {proc.stderr.decode('utf-8', 'replace').strip()}")
+    where = Path(proc.stdout.decode("utf-8").strip())
+    return where if where.is_absolute() else root / where
+
+
 def git(
     root: Path,
     *args: str,
