@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from ledger.cli import output
 from ledger.cli.commands.run import parse_tags
 from ledger.core.workspace import Workspace
 from ledger.errors import UsageError
 from ledger.sweep import plan as sweep_plan
+from ledger.sweep import shard as sweep_shard
 from ledger.sweep.execute import PointResult, SweepOptions, done_before, plan, run_sweep
 from ledger.write import liveness
 
@@ -34,7 +36,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--random", type=int, metavar="N", help="draw N random points instead of the grid")
     parser.add_argument("--seed", type=int, default=0, help="seed of the --random draws (default 0)")
     parser.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="run N points at once (default 1)")
-    parser.add_argument("--shard", metavar="K/N", help="run only shard K of N (for a job array; 1 <= K <= N)")
+    parser.add_argument("--shard", metavar="K/N|auto",
+                        help="run only shard K of N (1 <= K <= N); auto: from the scheduler's job-array "
+                             "index (Slurm, Kubernetes, LSF, PBS, SGE)")  # fmt: skip
+    parser.add_argument("--shards", type=int, metavar="N",
+                        help="the number of shards, for --shard auto where the scheduler gives no count")  # fmt: skip
     parser.add_argument("--name", help="run names: NAME plus what varies, e.g. gb-lr=0.1-depth=3")
     parser.add_argument("--desc", "--description", dest="description", help="the purpose of the sweep")
     parser.add_argument("--tag", action="append", default=[], metavar="KEY[=VALUE]", help="a tag on every run")
@@ -61,6 +67,17 @@ def _line(result: PointResult, metric: str | None, total: int) -> str:
     return head
 
 
+def _shard(args: argparse.Namespace) -> tuple[int, int] | None:
+    if args.shard is None:
+        if args.shards is not None:
+            raise UsageError("--shards N goes with --shard auto (or --submit)")
+        return None
+    if args.shard.strip() == "auto":
+        task = sweep_shard.from_environment(os.environ, args.shards)
+        return task.k, task.n
+    return sweep_plan.parse_shard(args.shard)
+
+
 def run(args: argparse.Namespace) -> int:
     argv = list(args.argv)
     if argv and argv[0] == "--":
@@ -69,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("nothing to run: write `ledger sweep -p key=v1,v2 -- COMMAND [ARGS...]`")
     opts = SweepOptions(
         argv=argv, specs=args.param, random_count=args.random, seed=args.seed, jobs=args.jobs,
-        shard=sweep_plan.parse_shard(args.shard) if args.shard else None, name=args.name,
+        shard=_shard(args), name=args.name,
         description=args.description, tags=parse_tags(args.tag), force=args.force,
         worktree=args.worktree,
     )  # fmt: skip
