@@ -17,14 +17,14 @@ from ledger.core.schema import SCHEMA_VERSION
 RECORDS_DIR = "experiments"
 ENVS_DIR = f"{RECORDS_DIR}/envs"
 
-STATUSES = ("running", "finished", "failed", "killed", "crashed")
+STATUSES = ("running", "finished", "failed", "killed", "crashed", "pruned")
 FINAL_STATUSES = frozenset(STATUSES) - {"running"}
 
 FIELD_ORDER = (
     "schema_version", "id", "name", "description", "tags", "experiment", "status", "baseline",
     "started_at", "ended_at", "duration_s", "author", "command", "code", "data", "params",
     "seed", "metrics", "series", "artifacts", "datasets", "env", "hardware", "resources",
-    "cost", "error", "reproduces", "notes", "process",
+    "system", "distributed", "cost", "error", "reproduces", "trial", "notes", "process",
 )  # fmt: skip
 # Written even when empty, so every record answers the basic questions at a glance.
 ALWAYS_WRITTEN = frozenset(

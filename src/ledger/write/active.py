@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from ledger.core.workspace import Workspace
+from ledger.write import ranks
 from ledger.write.context import effective_params
 from ledger.write.tracking import Run, _active
 
@@ -27,10 +28,17 @@ def start_run(
     (`["baseline", "v2"]`). A run never ended ends with the process: `finished`, or
     `failed` after an uncaught exception.
 
-    Inside a process started by `ledger run`, this attaches to that run instead.
+    Inside a process started by `ledger run`, this attaches to that run instead. In a
+    distributed job (torchrun, Slurm tasks, MPI) only rank 0 records; the other ranks get
+    a run with the same API that records nothing (`run.recording` is False).
     """
+    dist = ranks.detect()
+    if dist is not None and dist.rank != 0:
+        return _rank_run(dist)
     attached = Run.attach()
     if attached is not None:
+        if dist is not None:
+            attached._event("fields", {"fields": {"distributed": dist.record_field()}})
         if attached not in _active:
             _active.append(attached)
         if tags:
@@ -43,6 +51,7 @@ def start_run(
     run = Run.create(
         Workspace.find(), name=name, description=description, tags=tags,
         experiment=experiment, params=params, baseline=baseline,
+        fields={"distributed": dist.record_field()} if dist is not None else None,
     )  # fmt: skip
     _active.append(run)
     return run
@@ -52,10 +61,25 @@ def active_run() -> Run | None:
     """The innermost active run, attaching to a parent `ledger run` when there is one."""
     if _active:
         return _active[-1]
+    dist = ranks.detect()
+    if dist is not None and dist.rank != 0:
+        return _rank_run(dist)
     attached = Run.attach()
     if attached is not None:
         _active.append(attached)
     return attached
+
+
+def _rank_run(dist: ranks.Distributed) -> Run:
+    """The one no-op run of this rank (ranks other than 0 record nothing)."""
+    from ledger.write.noop import NoOpRun
+
+    for run in _active:
+        if isinstance(run, NoOpRun):
+            return run
+    run = NoOpRun(Workspace.find(), dist)
+    _active.append(run)
+    return run
 
 
 def require_run() -> Run:

@@ -59,6 +59,8 @@ def _rusage() -> tuple[float, int]:
 class Run:
     """One run. Use `ledger.start_run(...)` rather than constructing it directly."""
 
+    recording = True  # False for the run of a distributed job's rank other than 0
+
     def __init__(self, ws: Workspace, run_id: str, sidecar: Path, *, owner: bool):
         self.ws = ws
         self.id = run_id
