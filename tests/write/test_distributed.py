@@ -106,3 +106,56 @@ def test_ledger_run_around_torchrun_records_rank_zero_only(repo: Path) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     rec = _check_one_record(repo, result.stdout)
     assert rec["params"]["lr"] == 0.5
+
+
+TWO_NODES = """
+import time
+import torch.distributed as dist
+import ledger
+
+dist.init_process_group("gloo")
+with ledger.start_run(name="two-nodes") as run:
+    time.sleep(1.5)  # long enough for a few samples on each node
+    run.log_metric("auc", 0.5)
+dist.barrier()
+dist.destroy_process_group()
+"""
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_two_nodes_one_record_with_both_nodes_system_metrics(repo: Path) -> None:
+    """Two torchrun agents, one process each, as two nodes would run them (sharing the
+    project over a network filesystem): rank 1 is the first process of its node, so it
+    samples that node, and rank 0's record holds both nodes' samples."""
+    (repo / "two_nodes.py").write_text(TWO_NODES)
+    git(repo, "add", "two_nodes.py")
+    git(repo, "commit", "-qm", "two nodes")
+    port = str(_free_port())
+    env = {**_child_env(), "LEDGER_SYSTEM_INTERVAL": "0.3"}
+    agents = [
+        subprocess.Popen([TORCHRUN, "--nnodes", "2", "--node_rank", str(node), "--nproc_per_node", "1",
+                          "--master_addr", "127.0.0.1", "--master_port", port, "two_nodes.py"],
+                         cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for node in (0, 1)
+    ]  # fmt: skip
+    for agent in agents:
+        _, err = agent.communicate(timeout=180)
+        assert agent.returncode == 0, err[-3000:]
+    paths = records(repo)
+    assert len(paths) == 1
+    rec = yamlio.load_file(paths[0])
+    assert rec["distributed"] == {"launcher": "torchrun", "world_size": 2, "nodes": 2}
+    names = set(rec["system"]["metrics"])
+    assert "system/cpu_percent" in names and "system/rank1/cpu_percent" in names
+    sidecar = paths[0].with_suffix("")
+    assert sorted(p.name for p in sidecar.iterdir()) == ["system.tsv"]  # rank 1's file merged, removed
+    assert git(repo, "status", "--porcelain") == ""
+    common = Path(git(repo, "rev-parse", "--git-common-dir"))
+    assert not list((repo / common / "ledger-ranks").glob("*.json"))  # the rendezvous is gone

@@ -41,6 +41,7 @@ secrets: []                # extra regular expressions whose matches are redacte
 env_allowlist: []          # extra environment variables to record (beyond the built-in list)
 source_extensions: []      # extra untracked-file extensions captured into the code patch
 guard: []                  # paths (globs) that may only be committed after a recorded run
+system_interval: 10        # seconds between system-metric samples (CPU, memory, I/O, GPUs); 0: off
 """
 
 
@@ -67,6 +68,7 @@ class Config:
     env_allowlist: tuple[str, ...] = ()
     source_extensions: tuple[str, ...] = ()
     guard: tuple[str, ...] = ()
+    system_interval: float = 10.0
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def direction(self, metric: str) -> str:
@@ -115,6 +117,9 @@ def parse(raw: Any, source: str = CONFIG_FILE) -> Config:
             re.compile(pattern)
         except re.error as exc:
             raise ConfigError(f"{source}: secret pattern {pattern!r} is invalid: {exc}") from None
+    interval = raw.get("system_interval", 10.0)
+    if isinstance(interval, bool) or not isinstance(interval, (int, float)) or not 0 <= interval < float("inf"):
+        raise ConfigError(f"{source}: `system_interval` must be a number of seconds (0 turns sampling off)")
     return Config(
         experiment=_opt_str(raw, "experiment", source, "default") or "default",
         primary_metric=_opt_str(raw, "primary_metric", source, None),
@@ -131,6 +136,7 @@ def parse(raw: Any, source: str = CONFIG_FILE) -> Config:
         env_allowlist=_str_list(raw, "env_allowlist", source),
         source_extensions=_str_list(raw, "source_extensions", source),
         guard=_str_list(raw, "guard", source),
+        system_interval=float(interval),
         raw=raw,
     )
 

@@ -44,7 +44,9 @@ def _int(env: Mapping[str, str], name: str) -> int | None:
 
 def _check_count(scheduler: str, found: int, shards: int | None) -> int:
     if shards is not None and shards != found:
-        raise UsageError(f"--shards {shards} but the {scheduler} array has {found} tasks: drop --shards or make them agree")
+        raise UsageError(
+            f"--shards {shards} but the {scheduler} array has {found} tasks: drop --shards or make them agree"
+        )
     return found
 
 

@@ -5,12 +5,15 @@ ended ends with the process (`ledger.write.unended`)."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
+from ledger import gitstore
 from ledger.core.workspace import Workspace
-from ledger.write import ranks
+from ledger.write import ranks, system
 from ledger.write.context import effective_params
-from ledger.write.tracking import Run, _active
+from ledger.write.tracking import ENV_RUN_DIR, Run, _active
 
 
 def start_run(
@@ -53,6 +56,9 @@ def start_run(
         experiment=experiment, params=params, baseline=baseline,
         fields={"distributed": dist.record_field()} if dist is not None else None,
     )  # fmt: skip
+    if dist is not None and dist.job and run.system is not None:
+        common = gitstore.common_dir(run.ws.root)
+        run.rendezvous = system.publish(common, dist.job, run._dir, run._t0, run.system.interval)
     _active.append(run)
     return run
 
@@ -77,7 +83,16 @@ def _rank_run(dist: ranks.Distributed) -> Run:
     for run in _active:
         if isinstance(run, NoOpRun):
             return run
-    run = NoOpRun(Workspace.find(), dist)
+    ws = Workspace.find()
+    run = NoOpRun(ws, dist)
+    interval = system.interval_from(ws.config.system_interval)
+    if dist.node_leader and interval > 0:  # the first process of another node samples that node
+        attached = os.environ.get(ENV_RUN_DIR)
+        directory = Path(attached) if attached else None
+        rendezvous = None
+        if directory is None and dist.job:
+            rendezvous = system.rendezvous_path(gitstore.common_dir(ws.root), dist.job)
+        run.node_sampler = system.NodeSampler(dist.rank, directory, rendezvous, interval).start()
     _active.append(run)
     return run
 

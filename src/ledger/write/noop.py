@@ -12,10 +12,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from ledger.core.journal import read_context
 from ledger.core.workspace import Workspace
 from ledger.write.context import effective_params
-from ledger.write.journal import read_context
 from ledger.write.ranks import Distributed
+from ledger.write.system import NodeSampler
 from ledger.write.tracking import ENV_RUN_DIR, Run
 
 
@@ -27,6 +28,7 @@ class NoOpRun(Run):
     def __init__(self, ws: Workspace, dist: Distributed):
         super().__init__(ws, "", Path(os.devnull), owner=False)
         self.distributed = dist
+        self.node_sampler: NodeSampler | None = None  # samples this node when it is not rank 0's
 
     def params(self) -> dict[str, Any]:
         attached = os.environ.get(ENV_RUN_DIR)
@@ -51,7 +53,7 @@ class NoOpRun(Run):
     def log_cost(self, amount: float, currency: str | None = None, description: str | None = None) -> None:
         return None
 
-    def set_tags(self, tags: dict[str, Any]) -> None:
+    def set_tags(self, tags: dict[str, Any] | list[str] | tuple[str, ...]) -> None:
         return None
 
     def note(self, text: str) -> None:
@@ -67,6 +69,9 @@ class NoOpRun(Run):
             resources: dict[str, Any] | None = None) -> dict[str, Any] | None:  # fmt: skip
         self._ended = True
         self.status = status
+        if self.node_sampler is not None:
+            self.node_sampler.stop()
+            self.node_sampler = None
         return None
 
     def __enter__(self) -> NoOpRun:

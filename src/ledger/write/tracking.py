@@ -29,7 +29,7 @@ from ledger.core.fields import deep_merge
 from ledger.core.redact import redactor
 from ledger.core.workspace import Workspace
 from ledger.errors import LedgerError
-from ledger.write import unended
+from ledger.write import system, unended
 from ledger.write.artifacts import store_artifact
 from ledger.write.context import capture_context, effective_params, store_env_document
 from ledger.write.datasets import dataset_stats
@@ -82,6 +82,8 @@ class Run:
         self.status = "running"
         self.record: dict[str, Any] | None = None
         self.committed: Committed | None = None
+        self.system: system.Sampler | None = None  # the owner's system-metrics sampler
+        self.rendezvous: Path | None = None  # where other nodes of a distributed job learn our sidecar
 
     # ------------------------------------------------------------------ creation
 
@@ -148,6 +150,10 @@ class Run:
         run._context = context
         journal.write_context(run._dir, context)
         run._write_snapshot()
+        interval = system.interval_from(ws.config.system_interval)
+        if interval > 0:
+            path = run._dir / system.SYSTEM_FILE
+            run.system = system.Sampler(path, run._t0, interval).start()
         run._thread = threading.Thread(target=run._beat, name="ledger-heartbeat", daemon=True)
         run._thread.start()
         unended.install(_active)
@@ -350,6 +356,7 @@ class Run:
         self.status = status
         if not self._owner:
             return None
+        self._stop_system()
         ended = record.utcnow()
         wall = round(ended.timestamp() - self._t0, 3)
         if resources is None:
@@ -373,6 +380,14 @@ class Run:
         self.record = rec
         self.committed = commit_record(self.ws, rec)
         return rec
+
+    def _stop_system(self) -> None:
+        if self.rendezvous is not None:
+            self.rendezvous.unlink(missing_ok=True)
+        if self.system is not None:
+            self.system.stop()
+            sidecar = record.sidecar_dir(self.id)
+            self._context["system"] = self.system.record_field(sidecar, self._dir)
 
     # ------------------------------------------------------------------ context manager
 

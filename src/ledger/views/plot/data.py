@@ -28,6 +28,7 @@ PLOT_DATA_KIND = "plot-data"
 PLOT_DATA_TYPES = ("confusion_matrix", "roc_curve", "feature_importance", "residuals")
 
 Series = dict[str, list[tuple[int, float]]]
+SYSTEM_PREFIX = "system/"
 
 
 def read_sidecar(ws: Workspace, item: Loaded, relpath: str, limit: int) -> bytes | None:
@@ -83,12 +84,20 @@ def series_path(rec: Mapping[str, Any]) -> str | None:
 
 def run_series(ws: Workspace, item: Loaded, wanted: set[str] | None = None) -> Series:
     """A run's per-step series (empty when it logged none or its sidecar is gone); a
-    running run's series as far as it has been written."""
-    path = series_path(item.record)
-    if path is None:
-        return {}
-    data = read_sidecar(ws, item, path, SERIES_MAX_BYTES)
-    return parse_series(data, wanted) if data else {}
+    running run's series as far as it has been written. The sampled system metrics
+    (`system/...`, steps are samples) only when asked for by name."""
+    paths = [series_path(item.record)]
+    if wanted and any(name.startswith(SYSTEM_PREFIX) for name in wanted):
+        info = item.record.get("system") or {}
+        paths.append(info.get("path") if isinstance(info, dict) else None)
+    series: Series = {}
+    for path in paths:
+        if not isinstance(path, str):
+            continue
+        data = read_sidecar(ws, item, path, SERIES_MAX_BYTES)
+        if data:
+            series.update(parse_series(data, wanted))
+    return series
 
 
 def plot_data_type(artifact: Mapping[str, Any]) -> str | None:
