@@ -67,3 +67,16 @@ class DuplicateRun(LedgerError):
 
 class LedgerWarning(UserWarning):
     """Something ledger could not capture or do; the run goes on."""
+
+
+class TrialPruned(SystemExit):
+    """Raised by `log_metric` in a trial of `ledger sweep --optimize` that the pruner stops.
+
+    It ends the training process quietly (exit status 0, like `sys.exit()`, and past
+    `except Exception`); the run is recorded as `pruned` at `step`.
+    """
+
+    def __init__(self, trial: int, step: int):
+        super().__init__(0)
+        self.trial = trial
+        self.step = step

@@ -96,6 +96,7 @@ class Fold:
     datasets: dict[str, Any] = field(default_factory=dict)
     error: dict[str, Any] | None = None
     record_fields: dict[str, Any] = field(default_factory=dict)
+    pruned_step: int | None = None  # a trial the pruner stopped, and where
     series: dict[str, _Summary] = field(default_factory=dict)
     _offsets: dict[str, int] = field(default_factory=dict)
     _partial: dict[str, bytes] = field(default_factory=dict)
@@ -155,6 +156,8 @@ class Fold:
             self.error = event["error"]
         elif kind == "fields":
             self.record_fields.update(event["fields"])
+        elif kind == "pruned":
+            self.pruned_step = int(event["step"])
 
     def metrics(self) -> dict[str, float | None]:
         return {name: s.last for name, s in sorted(self.series.items())}

@@ -59,6 +59,7 @@ class SweepOptions:
     force: bool = False
     worktree: bool | None = None  # None: automatic (a `dvc` command with jobs > 1)
     live_output: bool | None = None  # None: children write to the terminal when jobs == 1
+    optimize: Any = None  # sweep_optimize.OptimizeOptions for `--optimize METRIC`
 
     @property
     def isolate(self) -> bool:
@@ -87,13 +88,16 @@ class SweepReport:
     selected: int  # points in this shard
     results: list[PointResult] = field(default_factory=list)
     interrupted: bool = False
+    study: str | None = None  # --optimize: the study's name, its best (trial, value), trials by state
+    best: tuple[int, float] | None = None
+    trials: dict[str, int] = field(default_factory=dict)
 
     def count(self, state: str) -> int:
         return sum(1 for r in self.results if r.state == state)
 
     @property
     def ok(self) -> bool:
-        return not self.interrupted and all(r.state in ("skipped", "finished") for r in self.results)
+        return not self.interrupted and all(r.state in ("skipped", "finished", "pruned") for r in self.results)
 
 
 @dataclass
@@ -149,6 +153,13 @@ def _record_files(directory: Path) -> set[str]:
 
 
 class _Runner:
+    """Runs points as `ledger run` children, `opts.jobs` at a time. `point_env` adds
+    variables to a point's environment; `on_finish` hears of each point first."""
+
+    point_env: Callable[[Point], dict[str, str]] | None = None
+    on_finish: Callable[[PointResult], None] | None = None
+    force: bool = False  # pass --force to every point
+
     def __init__(self, ws: Workspace, opts: SweepOptions, sid: str,
                  on_result: Callable[[PointResult], None] | None):  # fmt: skip
         self.ws = ws
@@ -176,7 +187,7 @@ class _Runner:
             args += ["--tag", f"{key}={value}"]
         for override in point.overrides:
             args += ["-p", override]
-        if self.opts.force:
+        if self.opts.force or self.force:
             args.append("--force")
         return [*args, "--", *self.opts.argv]
 
@@ -185,6 +196,8 @@ class _Runner:
         directory = worktree or self.ws.root
         cwd = directory / self.ws.cwd_relative() if worktree else Path.cwd()
         env = {k: v for k, v in os.environ.items() if k not in (ENV_RUN_ID, ENV_RUN_DIR, ENV_ROOT)}
+        if self.point_env is not None:
+            env.update(self.point_env(point))
         log = None if self.live else self.logs / f"point-{point.index}.log"
         before = _record_files(directory)
         out: Any = None
@@ -245,19 +258,34 @@ class _Runner:
                 except ProcessLookupError:
                     pass
 
-    def run(self, todo: list[Point], report: SweepReport) -> None:
-        pending = deque(todo)
+    def run(self, todo: list[Point] | Callable[[], Point | None], report: SweepReport) -> None:
+        """Run `todo`: a list of points, or a function giving the next point (None: no more)."""
+        if isinstance(todo, list):
+            pending = deque(todo)
+
+            def take() -> Point | None:
+                return pending.popleft() if pending else None
+
+        else:
+            take = todo
+        exhausted = False
         handlers = {}
         if threading.current_thread() is threading.main_thread():
             handlers = {s: signal.signal(s, self.on_signal) for s in _SIGNALS}
         try:
-            while (pending and self.stop_signal is None) or self.running:
-                while pending and self.stop_signal is None and len(self.running) < self.opts.jobs:
-                    self.running.append(self.launch(pending.popleft()))
+            while (not exhausted and self.stop_signal is None) or self.running:
+                while not exhausted and self.stop_signal is None and len(self.running) < self.opts.jobs:
+                    point = take()
+                    if point is None:
+                        exhausted = True
+                    else:
+                        self.running.append(self.launch(point))
                 time.sleep(POLL_S)
                 for child in [c for c in self.running if c.proc.poll() is not None]:
                     self.running.remove(child)
                     result = self.finish(child)
+                    if self.on_finish:
+                        self.on_finish(result)
                     report.results.append(result)
                     if self.on_result:
                         self.on_result(result)
@@ -282,6 +310,10 @@ def run_sweep(
 ) -> SweepReport:
     """Expand, skip what was done, run the rest `opts.jobs` at a time; SIGINT/SIGTERM stop
     launching, reach the running points (recorded as killed) and end the sweep early."""
+    if opts.optimize is not None:
+        from ledger.sweep.optimize import run_optimize
+
+        return run_optimize(ws, opts, on_result)
     sid, points, selected = plan(ws, opts)
     report = SweepReport(sid, len(points), len(selected))
     earlier = done_before(ws, opts, selected)

@@ -75,7 +75,10 @@ def build(
     if fold.notes:
         rec["notes"] = "\n\n".join(filter(None, [rec.get("notes"), *fold.notes]))
     _redact_fields(ws, rec, hide)
-    rec["error"] = _error_field(ws, error, fold.error, hide)
+    if fold.pruned_step is not None and isinstance(rec.get("trial"), dict):
+        rec["trial"] = {**rec["trial"], "pruned_step": fold.pruned_step}
+    pruned = status == "pruned"  # stopped by the pruner: not an error
+    rec["error"] = _error_field(ws, None if pruned else error, None if pruned else fold.error, hide)
     rec["resources"] = resources
     gpus = len(((rec.get("hardware") or {}).get("gpus")) or [])
     rec["cost"] = cost_field(config, duration_s, gpus, fold.costs)

@@ -136,6 +136,8 @@ def _run_command(
     if pipeline is not None:
         dvcpipeline.record_outputs(run, pipeline, argv, finished=status == "finished", before=before_files)
     rec = run.end(status, error, resources) or {}
+    if rec.get("status") == "pruned":
+        exit_code = 0  # a trial the pruner stopped ended as it should
     return Outcome(exit_code, rec, run.committed, tuple(child.log.watched))
 
 

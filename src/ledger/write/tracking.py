@@ -29,6 +29,7 @@ from ledger.core.fields import deep_merge
 from ledger.core.redact import redactor
 from ledger.core.workspace import Workspace
 from ledger.errors import LedgerError
+from ledger.sweep import trial as sweep_trial
 from ledger.write import system, unended
 from ledger.write.artifacts import store_artifact
 from ledger.write.context import capture_context, effective_params, store_env_document
@@ -84,6 +85,7 @@ class Run:
         self.committed: Committed | None = None
         self.system: system.Sampler | None = None  # the owner's system-metrics sampler
         self.rendezvous: Path | None = None  # where other nodes of a distributed job learn our sidecar
+        self._reporter: sweep_trial.Reporter | None = None  # reports the optimised metric to its trial
 
     # ------------------------------------------------------------------ creation
 
@@ -133,6 +135,9 @@ class Run:
         except BaseException:
             shutil.rmtree(ws.path(sidecar), ignore_errors=True)  # a failed start leaves no folder behind
             raise
+        trial = sweep_trial.from_env()
+        if trial is not None:  # a trial of `ledger sweep --optimize`
+            fields = {"trial": trial.record_field(), **(fields or {})}
         context = {
             "id": run_id,
             "name": name,
@@ -174,6 +179,9 @@ class Run:
         run = cls(ws, run_id, Path(directory), owner=False)
         context = journal.read_context(run._dir) or {}
         run._context = context
+        trial = sweep_trial.from_env()
+        if trial is not None:
+            run._reporter = sweep_trial.Reporter(trial)
         started = context.get("started_at")
         if isinstance(started, str):
             run._t0 = record.parse_timestamp(started) or run._t0
@@ -238,6 +246,8 @@ class Run:
             self._buffer.append(f"{step}\t{name}\t{number!r}\t{moment - self._t0:.3f}\n")
             if len(self._buffer) >= FLUSH_POINTS:
                 self._flush_locked()
+        if self._reporter is not None and name == self._reporter.metric:
+            self._reporter.report(self._dir, number, step)  # may raise TrialPruned
 
     def log_metrics(self, metrics: dict[str, Any], step: int | None = None) -> None:
         for name, value in metrics.items():
@@ -366,6 +376,8 @@ class Run:
             resources = {**resources, "wall_s": wall}
         fold = journal.Fold()
         fold.update(self._dir)
+        if fold.pruned_step is not None and status in ("finished", "failed"):
+            status, error = "pruned", None  # the pruner stopped it: not a failure
         rec = build(
             self.ws,
             self._context,

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Callable
 
 from ledger.cli import output
 from ledger.cli.commands.run import parse_tags
 from ledger.core.workspace import Workspace
 from ledger.errors import UsageError
+from ledger.sweep import optuna as sweep_optuna
 from ledger.sweep import plan as sweep_plan
 from ledger.sweep import shard as sweep_shard
 from ledger.sweep.execute import PointResult, SweepOptions, done_before, plan, run_sweep
+from ledger.sweep.optimize import OptimizeOptions, parse_space
 from ledger.write import liveness
 
 HELP = "grid or random search: one recorded run per point (ledger sweep -p k=v1,v2 -- COMMAND ...)"
@@ -52,6 +55,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     isolation.add_argument("--no-worktree", dest="worktree", action="store_const", const=False,
                            help="run every point in this checkout")  # fmt: skip
     parser.add_argument("--dry-run", action="store_true", help="print the plan and what would run; run nothing")
+    search = parser.add_argument_group("adaptive search (Optuna; pip install 'ledger-ml[optuna]')")
+    search.add_argument("--optimize", metavar="METRIC", help="search with Optuna for the best final METRIC")
+    direction = search.add_mutually_exclusive_group()
+    direction.add_argument("--max", dest="direction", action="store_const", const="max", help="higher is better")
+    direction.add_argument("--min", dest="direction", action="store_const", const="min", help="lower is better")
+    search.add_argument("--trials", type=int, default=20, metavar="N", help="trials in the study (default 20)")
+    search.add_argument("--sampler", default="tpe", choices=sweep_optuna.SAMPLERS, help="default tpe")
+    search.add_argument("--prune", default="none", choices=sweep_optuna.PRUNERS,
+                        help="stop poor trials early from the METRIC they log with step= (default none)")  # fmt: skip
+    search.add_argument("--prune-startup", type=int, default=5, metavar="N",
+                        help="median: complete trials before any is pruned (default 5)")  # fmt: skip
+    search.add_argument("--prune-warmup", type=int, default=0, metavar="STEPS",
+                        help="steps of a trial before it may be pruned (default 0)")  # fmt: skip
+    search.add_argument("--study", metavar="NAME", help="the study's name (default: from the sweep's definition)")
+    search.add_argument("--storage", metavar="FILE",
+                        help="the study's journal file; on a shared filesystem for several machines "
+                             "(default: in the git directory)")  # fmt: skip
     parser.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND", help="the command to run")
 
 
@@ -65,6 +85,48 @@ def _line(result: PointResult, metric: str | None, total: int) -> str:
     elif result.exit_code not in (None, 0):
         head += f" (exit code {result.exit_code})"
     return head
+
+
+def _optimize(args: argparse.Namespace) -> OptimizeOptions | None:
+    if args.optimize is None:
+        return None
+    return OptimizeOptions(
+        metric=args.optimize, direction=args.direction, trials=args.trials, sampler=args.sampler,
+        prune=args.prune, prune_startup=args.prune_startup, prune_warmup=args.prune_warmup,
+        study=args.study, storage=args.storage,
+    )  # fmt: skip
+
+
+def _progress(metric: str | None, total: int) -> Callable[[PointResult], None]:
+    def progress(result: PointResult) -> None:
+        output.err("ledger: " + _line(result, metric, total))
+        if result.state not in ("finished", "skipped", "pruned") and result.log_tail:
+            for text in result.log_tail.splitlines():
+                output.err(f"    {text}")
+
+    return progress
+
+
+def _run_optimize(ws: Workspace, opts: SweepOptions, metric: str, dry_run: bool) -> int:
+    o = opts.optimize
+    if dry_run:
+        space = parse_space(opts.specs)
+        for key, (kind, values) in sorted(space.kinds.items()):
+            output.out(f"{key}\t{kind}{tuple(values)}")
+        for fixed in space.fixed:
+            output.out(f"{fixed}\tfixed")
+        output.err(f"ledger: would run up to {o.trials} trials ({o.sampler}, pruning: {o.prune})")
+        return 0
+    report = run_sweep(ws, opts, _progress(metric, o.trials))
+    counts = ", ".join(f"{n} {s}" for s, n in sorted(report.trials.items()))
+    output.err(f"ledger: study {report.study}: {counts or 'no trials'}")
+    if report.best is not None:
+        number, value = report.best
+        output.err(f"ledger: best: trial {number}, {metric}={value:.6g}")
+    if report.interrupted:
+        output.err("ledger: sweep interrupted: run the same command again to continue the study")
+        return 130
+    return 0 if report.ok else 1
 
 
 def _shard(args: argparse.Namespace) -> tuple[int, int] | None:
@@ -88,11 +150,13 @@ def run(args: argparse.Namespace) -> int:
         argv=argv, specs=args.param, random_count=args.random, seed=args.seed, jobs=args.jobs,
         shard=_shard(args), name=args.name,
         description=args.description, tags=parse_tags(args.tag), force=args.force,
-        worktree=args.worktree,
+        worktree=args.worktree, optimize=_optimize(args),
     )  # fmt: skip
     ws = Workspace.find()
     liveness.tidy(ws)  # what dead ledger processes left: a write command's job
     metric = ws.config.primary_metric
+    if opts.optimize is not None:
+        return _run_optimize(ws, opts, metric=opts.optimize.metric, dry_run=args.dry_run)
     if args.dry_run:
         sid, points, selected = plan(ws, opts)
         earlier = done_before(ws, opts, selected)
@@ -102,17 +166,8 @@ def run(args: argparse.Namespace) -> int:
         output.err(f"ledger: sweep {sid}: {len(selected)} of {len(points)} points, "
                    f"{len(selected) - len(earlier)} to run")  # fmt: skip
         return 0
-    total: list[int] = []
-
-    def progress(result: PointResult) -> None:
-        output.err("ledger: " + _line(result, metric, total[0] if total else 0))
-        if result.state not in ("finished", "skipped") and result.log_tail:
-            for text in result.log_tail.splitlines():
-                output.err(f"    {text}")
-
     _, points, _ = plan(ws, opts)
-    total.append(len(points))
-    report = run_sweep(ws, opts, progress)
+    report = run_sweep(ws, opts, _progress(metric, len(points)))
     counts = {s: report.count(s) for s in ("finished", "skipped", "failed", "killed")}
     others = len(report.results) - sum(counts.values())
     summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
