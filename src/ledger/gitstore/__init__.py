@@ -67,10 +67,12 @@ from ledger.gitstore.read import (
 )
 from ledger.gitstore.remote import (
     TagInfo,
+    clone_at,
     create_annotated_tag,
     fetch_branch,
     list_tags,
     push_branch,
+    remote_url,
 )
 from ledger.gitstore.worktree import (
     apply_patch,
@@ -93,6 +95,7 @@ __all__ = [
     "apply_patch",
     "branch_refs",
     "changed_paths",
+    "clone_at",
     "commit_files",
     "config_get",
     "create_annotated_tag",
@@ -116,6 +119,7 @@ __all__ = [
     "merge_base",
     "private_index",
     "push_branch",
+    "remote_url",
     "read_file_at",
     "repair_index",
     "replay_commit",

@@ -88,3 +88,22 @@ def push_branch(root: Path, remote: str, commit: str, branch: str) -> tuple[bool
     # With --porcelain, the refused ref's line starts with "!"; else git's own error.
     reasons = [x for x in lines if x.startswith(("!", "error:", "fatal:"))] or lines
     return False, " ".join(reasons).replace("\t", " ") if reasons else f"exit code {proc.returncode}"
+
+
+def remote_url(root: Path, remote: str) -> str | None:
+    """The URL of a named remote; a local path made absolute, so another process can use it."""
+    url = config_get(root, f"remote.{remote}.url")
+    if url is None:
+        return None
+    if "://" not in url and not url.startswith("/") and ":" not in url.split("/")[0]:
+        return str((root / url).resolve())  # a path relative to the repository
+    return url
+
+
+def clone_at(url: str, path: Path, branch: str, commit: str) -> None:
+    """A fresh clone of `url` with `branch` checked out at `commit` (tracking the remote's
+    branch, so `ledger push` knows where to push)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    git(path.parent, "clone", "--quiet", "--no-tags", "--branch", branch, url, str(path))
+    git(path, "checkout", "--quiet", "-B", branch, commit)
+    git(path, "branch", "--quiet", f"--set-upstream-to=origin/{branch}", branch)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Callable
+from pathlib import Path
 
 from ledger.cli import output
 from ledger.cli.commands.run import parse_tags
@@ -16,6 +17,7 @@ from ledger.sweep import shard as sweep_shard
 from ledger.sweep.execute import PointResult, SweepOptions, done_before, plan, run_sweep
 from ledger.sweep.optimize import OptimizeOptions, parse_space
 from ledger.write import liveness
+from ledger.write.capture.params import parse_override
 
 HELP = "grid or random search: one recorded run per point (ledger sweep -p k=v1,v2 -- COMMAND ...)"
 
@@ -72,6 +74,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     search.add_argument("--storage", metavar="FILE",
                         help="the study's journal file; on a shared filesystem for several machines "
                              "(default: in the git directory)")  # fmt: skip
+    cluster = parser.add_argument_group("job arrays (submitit; pip install 'ledger-ml[cluster]')")
+    cluster.add_argument("--submit", choices=("slurm", "local"),
+                         help="run the sweep as a job array of --shards tasks, each in its own clone, "
+                              "pushing its records (local: processes on this machine)")  # fmt: skip
+    cluster.add_argument("--submit-opt", action="append", default=[], metavar="KEY=VALUE",
+                         help="a submitit executor parameter, e.g. slurm_partition=gpu, timeout_min=120, "
+                              "gpus_per_node=1 (repeatable)")  # fmt: skip
+    cluster.add_argument(
+        "--submit-dir", metavar="DIR", help="submitit's folder for logs (default: in the git directory)"
+    )
+    cluster.add_argument("--wait", action="store_true", help="--submit slurm: wait for the tasks and report them")
     parser.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND", help="the command to run")
 
 
@@ -129,7 +142,73 @@ def _run_optimize(ws: Workspace, opts: SweepOptions, metric: str, dry_run: bool)
     return 0 if report.ok else 1
 
 
+def _task_args(args: argparse.Namespace, opts: SweepOptions, ws: Workspace) -> list[list[str]]:
+    """The `ledger sweep` arguments of each submitted task."""
+    common: list[str] = [f"--param={spec}" for spec in opts.specs]
+    if opts.random_count is not None:
+        common.append(f"--random={opts.random_count}")
+    common += [f"--seed={opts.seed}", f"--jobs={opts.jobs}"]
+    for flag, value in (("--name", opts.name), ("--desc", opts.description)):
+        if value:
+            common.append(f"{flag}={value}")
+    common += [f"--tag={key}={value}" for key, value in sorted(opts.tags.items())]
+    if opts.force:
+        common.append("--force")
+    if opts.worktree is not None:
+        common.append("--worktree" if opts.worktree else "--no-worktree")
+    o = opts.optimize
+    if o is None:
+        return [[*common, f"--shard={k}/{args.shards}", "--", *opts.argv] for k in range(1, args.shards + 1)]
+    from ledger.sweep.optimize import storage_path, study_id
+
+    # Every task is one more worker of the same study, in a journal they all reach.
+    study = o.study or f"{opts.name or 'study'}-{study_id(opts, o)}"
+    common += [f"--optimize={o.metric}", f"--trials={o.trials}", f"--sampler={o.sampler}", f"--prune={o.prune}",
+               f"--prune-startup={o.prune_startup}", f"--prune-warmup={o.prune_warmup}", f"--study={study}",
+               f"--storage={storage_path(ws, o, study)}"]  # fmt: skip
+    if o.direction:
+        common.append(f"--{o.direction}")
+    return [[*common, "--", *opts.argv] for _ in range(args.shards)]
+
+
+def _submit(ws: Workspace, args: argparse.Namespace, opts: SweepOptions) -> int:
+    from ledger.sweep import submit
+
+    if args.shards is None or args.shards < 1:
+        raise UsageError("--submit needs --shards N: how many tasks share the sweep")
+    if args.shard is not None or args.dry_run:
+        raise UsageError("--submit makes the shards itself: drop --shard / --dry-run")
+    if opts.optimize is None:
+        plan(ws, opts)  # bad specs fail here, not on the nodes
+    else:
+        parse_space(opts.specs)
+    parameters = {}
+    for item in args.submit_opt:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"bad --submit-opt {item!r}: write KEY=VALUE, e.g. slurm_partition=gpu")
+        parameters[key.strip()] = parse_override(f"x={value}")[1]
+    folder = Path(args.submit_dir).resolve() if args.submit_dir else None
+    done = submit.submit(ws, args.submit, _task_args(args, opts, ws), folder=folder, parameters=parameters,
+                         wait=args.wait)  # fmt: skip
+    output.err(f"ledger: submitted {len(done.job_ids)} task(s) ({args.submit}): {', '.join(done.job_ids)}; "
+               f"logs in {done.folder}")  # fmt: skip
+    if not done.results:
+        output.err("ledger: each task pushes its records when it ends: `ledger push` (or git pull) brings them here")
+        return 0
+    for task in done.results:
+        state = "ok" if task.ok else f"sweep exit {task.sweep_exit}, push exit {task.push_exit}"
+        output.err(f"ledger: task {task.shard}/{len(done.results)}: {state}")
+        if not task.ok:
+            for text in task.output.strip().splitlines()[-12:]:
+                output.err(f"    {text}")
+    output.err("ledger: the records are on the remote: `ledger push` (or git pull) brings them here")
+    return 0 if all(t.ok for t in done.results) else 1
+
+
 def _shard(args: argparse.Namespace) -> tuple[int, int] | None:
+    if args.submit:
+        return None
     if args.shard is None:
         if args.shards is not None:
             raise UsageError("--shards N goes with --shard auto (or --submit)")
@@ -155,6 +234,8 @@ def run(args: argparse.Namespace) -> int:
     ws = Workspace.find()
     liveness.tidy(ws)  # what dead ledger processes left: a write command's job
     metric = ws.config.primary_metric
+    if args.submit:
+        return _submit(ws, args, opts)
     if opts.optimize is not None:
         return _run_optimize(ws, opts, metric=opts.optimize.metric, dry_run=args.dry_run)
     if args.dry_run:
