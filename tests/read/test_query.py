@@ -207,7 +207,7 @@ def test_top_imports_no_heavy_modules(runs: Path) -> None:
     code = (
         "import sys; from ledger.cli import main; main(['top', '--metric', 'auc', '--format', 'json']);"
         "heavy = ('matplotlib', 'dvc', 'mlflow', 'torch', 'sklearn', 'xgboost', 'lightgbm', 'pandas',"
-        " 'lightning', 'transformers', 'jsonschema', 'git');"
+        " 'lightning', 'transformers', 'jsonschema', 'git', 'optuna', 'submitit', 'psutil', 'pynvml');"
         "print([m for m in sys.modules if m.split('.')[0] in heavy])"
     )
     proc = subprocess.run([sys.executable, "-c", code], cwd=runs, capture_output=True, text=True, timeout=120)

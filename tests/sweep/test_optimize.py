@@ -68,6 +68,8 @@ def test_pruned_trials_are_recorded_and_a_study_continues(repo: Path) -> None:
     top = ledger_cli(repo, "top", "--metric", "auc", "--format", "json")
     ranked = json.loads(top.stdout)
     assert [r["status"] for r in ranked] == ["finished", "finished", "pruned", "pruned"]
+    listed = ledger_cli(repo, "ls", "--where", "trial.study = 'lr-study' and trial.pruned_step = 2", "--format", "json")
+    assert sorted(r["id"] for r in json.loads(listed.stdout)) == sorted(r["id"] for r in recs[2:])
     assert git(repo, "status", "--porcelain") == ""
 
 

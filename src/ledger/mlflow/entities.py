@@ -8,7 +8,7 @@ from types import TracebackType
 from typing import Any
 
 STATUS_TO_MLFLOW = {"running": "RUNNING", "finished": "FINISHED", "failed": "FAILED",
-                    "killed": "KILLED", "crashed": "FAILED"}  # fmt: skip
+                    "killed": "KILLED", "crashed": "FAILED", "pruned": "KILLED"}  # fmt: skip
 STATUS_FROM_MLFLOW = {"FINISHED": "finished", "FAILED": "failed", "KILLED": "killed"}
 
 

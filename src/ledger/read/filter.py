@@ -53,6 +53,9 @@ ATTRIBUTES = {
     "author.host": ("author", "host"), "seed": ("seed",), "notes": ("notes",),
     "code.commit": ("code", "commit"), "code.branch": ("code", "branch"),
     "code.dirty": ("code", "dirty"), "cost": ("cost", "amount"),
+    "trial.study": ("trial", "study"), "trial.number": ("trial", "number"),
+    "trial.pruned_step": ("trial", "pruned_step"), "distributed.launcher": ("distributed", "launcher"),
+    "distributed.world_size": ("distributed", "world_size"), "distributed.nodes": ("distributed", "nodes"),
 }  # fmt: skip
 RUN_NAME_TAG = "mlflow.runName"
 OPERATORS = ("==", "!=", "<>", "<=", ">=", "=", "<", ">")

@@ -32,7 +32,7 @@ from ledger.errors import UsageError
 from ledger.sweep import optuna as sweep_optuna
 from ledger.sweep.execute import PointResult, SweepOptions, SweepReport, _Runner, check_options
 from ledger.sweep.plan import Point, parse_dimension, split_top
-from ledger.sweep.trial import ENV_TRIAL, TrialInfo
+from ledger.write.trial import ENV_TRIAL, TrialInfo
 
 _INT = re.compile(r"^int\((.*)\)$", re.S)
 STUDIES_DIR = "ledger-studies"

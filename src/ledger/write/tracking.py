@@ -29,8 +29,8 @@ from ledger.core.fields import deep_merge
 from ledger.core.redact import redactor
 from ledger.core.workspace import Workspace
 from ledger.errors import LedgerError
-from ledger.sweep import trial as sweep_trial
 from ledger.write import system, unended
+from ledger.write import trial as sweep_trial
 from ledger.write.artifacts import store_artifact
 from ledger.write.context import capture_context, effective_params, store_env_document
 from ledger.write.datasets import dataset_stats

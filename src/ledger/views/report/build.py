@@ -185,6 +185,12 @@ def _comparison(
     return rows
 
 
+def _pruned(rec: dict[str, Any]) -> str:
+    trial = rec.get("trial")
+    trial = trial if isinstance(trial, dict) else {}
+    return f"stopped early by the pruner at step {trial.get('pruned_step')} (trial {trial.get('number')})"
+
+
 def failure(rec: dict[str, Any]) -> str:
     """Why a run did not finish, in one line (empty for a finished run)."""
     if rec.get("status") == "finished":
@@ -199,9 +205,11 @@ def failure(rec: dict[str, Any]) -> str:
         parts.append(f"exit code {err['exit_code']}")
     if not parts:
         parts.append(
-            {"crashed": "the process died without reporting (found later)", "running": "still running"}.get(
-                str(rec.get("status")), "no error recorded"
-            )
+            {
+                "crashed": "the process died without reporting (found later)",
+                "running": "still running",
+                "pruned": _pruned(rec),
+            }.get(str(rec.get("status")), "no error recorded")
         )
     return "; ".join(parts)
 

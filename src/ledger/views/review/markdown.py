@@ -25,6 +25,7 @@ _MAX_UNREADABLE = 50  # a PR comment holds at most 65,536 characters
 _VERDICT = {
     "better": "✅ better", "worse": "❌ worse", "equal": "➖ equal", "failed": "💥 failed",
     "killed": "💥 killed", "crashed": "💥 crashed", "running": "⏳ running",
+    "pruned": "✂️ pruned",
 }  # fmt: skip
 
 

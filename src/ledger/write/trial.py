@@ -6,7 +6,8 @@ study name, trial number, metric, pruner). The `ledger run` process writes the r
 (`ledger.log_metric(metric, value, step=s)`), reports the value to the trial and asks the
 pruner. When the pruner says stop, it notes `pruned` (with the step) in the run's journal
 and raises `TrialPruned`, which ends the process quietly: the run is recorded as `pruned`
-and the sweep tells the study so. Optuna is imported only when a value is reported.
+and the sweep tells the study so. Optuna is imported only when a value is reported, and
+only through `ledger.sweep.optuna` (the one module that imports it).
 """
 
 from __future__ import annotations
