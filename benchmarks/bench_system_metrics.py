@@ -7,7 +7,9 @@ interval of 10 s).
    probe plus the line appended to system.tsv), with psutil and with the /proc fallback,
    while the sampled process has 8 children (a DataLoader's workers, say); as a share of
    one core at the default interval, and at 1 s.
-2. End to end: `ledger run -- sleep SECONDS` with sampling at the default interval and
+2. `ledger run --force -- true` with sampling on and off (the sampler's start and stop on
+   a run shorter than one interval), medians of 7.
+3. End to end: `ledger run -- sleep SECONDS` with sampling at the default interval and
    with sampling off (`LEDGER_SYSTEM_INTERVAL=0`), side by side: CPU seconds of the whole
    `ledger run` process tree (best of 2 each), and the difference as a share of the wall time.
 """
@@ -46,10 +48,11 @@ def per_sample(samples: int, use_psutil: bool) -> tuple[float, str | None, int]:
 
 
 def run_cpu(root: Path, seconds: float, interval: str) -> tuple[float, float]:
-    """CPU seconds of a `ledger run -- sleep` process tree, and its wall time."""
+    """CPU seconds of a `ledger run -- sleep` process tree (`true` for 0 s), and its wall time."""
     env = {**os.environ, "LEDGER_SYSTEM_INTERVAL": interval}
+    command = ["sleep", str(seconds)] if seconds else ["true"]
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "ledger", "run", "--force", "--", "sleep", str(seconds)],
+    proc = subprocess.Popen([sys.executable, "-m", "ledger", "run", "--force", "--", *command],
                             cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
@@ -75,6 +78,10 @@ def main() -> int:
         (root / "ledger.yaml").write_text("experiment: bench\n")
         for cmd in (["git", "add", "."], ["git", "-c", "user.name=b", "-c", "user.email=b@e", "commit", "-qm", "i"]):
             subprocess.run(cmd, cwd=root, check=True)
+        pairs = [(run_cpu(root, 0, ""), run_cpu(root, 0, "0")) for _ in range(7)]  # interleaved: same load
+        quick = {"sampling on": sorted(p[0] for p in pairs)[3], "sampling off": sorted(p[1] for p in pairs)[3]}
+        shown = [f"{k}: {cpu * 1000:.0f} ms CPU, {wall * 1000:.0f} ms wall" for k, (cpu, wall) in quick.items()]
+        print("`ledger run --force -- true` (median of 7): " + "; ".join(shown))
         on = min(run_cpu(root, args.seconds, "") for _ in range(2))
         off = min(run_cpu(root, args.seconds, "0") for _ in range(2))
         extra = on[0] - off[0]

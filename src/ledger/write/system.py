@@ -152,9 +152,16 @@ class Sampler:
         return True
 
     def _loop(self) -> None:
+        # Nothing is imported or opened for a run that ends within its first second: a
+        # short run (`ledger run -- true`) pays nothing for sampling.
+        settle = min(self.interval / 2, 1.0)
+        if self._stop.wait(settle):
+            return
         try:
             self.open()
-            while not self._stop.wait(self.interval):
+            wait = self.interval - settle  # the first sample still comes one interval after the start
+            while not self._stop.wait(wait):
+                wait = self.interval
                 if not self.sample_once():
                     break
         except Exception:  # noqa: BLE001 - sampling never breaks a run
