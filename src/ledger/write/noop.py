@@ -40,7 +40,7 @@ class NoOpRun(Run):
     def log_params(self, params: dict[str, Any]) -> None:
         return None
 
-    def log_metric(self, name: str, value: Any, step: int | None = None) -> None:
+    def log_metric(self, name: str, value: Any, step: int | None = None, *, timestamp: float | None = None) -> None:
         return None
 
     def log_artifact(self, path: str | os.PathLike[str], kind: str = "artifact",
