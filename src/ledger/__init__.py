@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from ledger.errors import LedgerError
+from ledger.errors import LedgerError, TrialPruned
 
 if TYPE_CHECKING:
     from ledger import autolog
@@ -49,6 +49,7 @@ def require_run() -> Run:
 __all__ = [
     "LedgerError",
     "Run",
+    "TrialPruned",
     "Runs",
     "__version__",
     "active_run",

@@ -117,7 +117,7 @@ def test_staged_reads_the_index_not_the_working_tree(repo: Path, capsys: pytest.
     assert main(["check", "--staged"]) == 1
     out = capsys.readouterr().out.strip().splitlines()
     assert out == [f"{PATH}: /status: 'exploded' is not one of "
-                   "['running', 'finished', 'failed', 'killed', 'crashed']"]  # fmt: skip
+                   "['running', 'finished', 'failed', 'killed', 'crashed', 'pruned']"]  # fmt: skip
     # Fixed in the working tree but not staged: the commit would still carry the bad one.
     path.write_text(yamlio.dumps(valid()), encoding="utf-8")
     assert main(["check", "--staged"]) == 1

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+import ledger
 from ledger.core import yamlio
 from ledger.errors import UsageError
 from ledger.sweep.optimize import parse_space
@@ -49,7 +50,8 @@ def test_pruned_trials_are_recorded_and_a_study_continues(repo: Path) -> None:
     second = _sweep(repo, "--trials", "4", *prune, "-p", "lr=uniform(0.01,0.02)")
     assert second.returncode == 0, second.stderr
     assert "study lr-study: 2 complete, 2 pruned" in second.stderr
-    assert "Traceback" not in second.stderr
+    assert "Traceback" not in second.stderr  # ledger.TrialPruned ends a trial quietly
+    assert issubclass(ledger.TrialPruned, SystemExit)
     recs = _records(repo)
     assert [r["trial"]["number"] for r in recs] == [0, 1, 2, 3]
     assert [r["status"] for r in recs] == ["finished", "finished", "pruned", "pruned"]
