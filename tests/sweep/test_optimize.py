@@ -78,7 +78,7 @@ def test_pruned_trials_are_recorded_and_a_study_continues(repo: Path) -> None:
 def test_workers_and_two_sweep_processes_share_one_study(repo: Path, tmp_path: Path) -> None:
     _setup(repo)
     journal = tmp_path / "shared" / "study.log"
-    space = ["-p", "lr=loguniform(1e-3,1)", "-p", "model.depth=int(2,4)", "-p", "opt=choice(adam,sgd)"]
+    space = ["-p", "lr=loguniform(1e-3,1)", "-p", "model.depth=int(2,4)", "-p", "+opt=choice(adam,sgd)"]
     args = ["sweep", "--optimize", "auc", "--trials", "5", "--storage", str(journal), "-j", "2", "--seed", "3",
             *space, "--", sys.executable, "train.py"]  # fmt: skip
     procs = [subprocess.Popen([sys.executable, "-m", "ledger", *args], cwd=repo, text=True,
@@ -102,6 +102,9 @@ def test_a_trial_without_the_metric_fails_and_bad_specs_are_refused(repo: Path) 
     result = ledger_cli(repo, "sweep", "--optimize", "f1", "--trials", "1", "-p", "lr=choice(0.1,0.2)",
                         "--", sys.executable, "train.py")  # fmt: skip
     assert result.returncode == 1 and "1 fail" in result.stderr
+    unknown = ledger_cli(repo, "sweep", "--optimize", "auc", "-p", "opt=choice(adam,sgd)", "--", "true")
+    assert unknown.returncode == 2 and "no parameter 'opt' in params.yaml" in unknown.stderr
+    assert "-p +opt=adam" in unknown.stderr and len(records(repo)) == 1  # refused before any trial ran
     bad = ledger_cli(repo, "sweep", "--optimize", "auc", "--sampler", "grid", "-p", "lr=uniform(0,1)", "--", "true")
     assert bad.returncode == 2 and "--sampler grid needs lists" in bad.stderr
     both = ledger_cli(repo, "sweep", "--optimize", "auc", "--random", "3", "-p", "lr=uniform(0,1)", "--", "true")

@@ -32,6 +32,7 @@ from ledger.errors import UsageError
 from ledger.sweep import optuna as sweep_optuna
 from ledger.sweep.execute import PointResult, SweepOptions, SweepReport, _Runner, check_options
 from ledger.sweep.plan import Point, parse_dimension, split_top
+from ledger.write.capture import params
 from ledger.write.trial import ENV_TRIAL, TrialInfo
 
 _INT = re.compile(r"^int\((.*)\)$", re.S)
@@ -96,6 +97,15 @@ def parse_space(specs: list[str]) -> Space:
     if not kinds:
         raise UsageError("nothing to optimise: give a range, e.g. -p 'lr=loguniform(1e-4,1e-1)'")
     return Space(kinds, tuple(fixed), grid)
+
+
+def checked_space(ws: Workspace, specs: list[str]) -> Space:
+    """The search space, checked against the params file: a key it lacks (without `+`)
+    fails here, once, before any trial runs."""
+    space = parse_space(specs)
+    sample = [*space.fixed, *(_override(k, args[0]) for k, (_, args) in space.kinds.items())]
+    params.check_against_file(ws.root, ws.config.params_file, sample)
+    return space
 
 
 def _float(value: float) -> str:
@@ -186,7 +196,7 @@ def run_optimize(ws: Workspace, opts: SweepOptions,
     """Run trials, `opts.jobs` at a time, until the study has `--trials` trials."""
     o: OptimizeOptions = opts.optimize
     check(opts, o)
-    space = parse_space(opts.specs)
+    space = checked_space(ws, opts.specs)
     sid = study_id(opts, o)
     name = o.study or f"{opts.name or 'study'}-{sid}"
     study = _Study(ws, opts, o, space, name)

@@ -15,7 +15,7 @@ from ledger.sweep import optuna as sweep_optuna
 from ledger.sweep import plan as sweep_plan
 from ledger.sweep import shard as sweep_shard
 from ledger.sweep.execute import PointResult, SweepOptions, done_before, plan, run_sweep
-from ledger.sweep.optimize import OptimizeOptions, parse_space
+from ledger.sweep.optimize import OptimizeOptions, checked_space, parse_space
 from ledger.write import liveness
 from ledger.write.capture.params import parse_override
 
@@ -181,7 +181,7 @@ def _submit(ws: Workspace, args: argparse.Namespace, opts: SweepOptions) -> int:
     if opts.optimize is None:
         plan(ws, opts)  # bad specs fail here, not on the nodes
     else:
-        parse_space(opts.specs)
+        checked_space(ws, opts.specs)
     parameters = {}
     for item in args.submit_opt:
         key, sep, value = item.partition("=")
