@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -122,29 +123,34 @@ def overrides_written(
     then put the original bytes (and mode) back, whatever happens: failure, SIGINT, SIGTERM.
     For what nothing can catch (SIGKILL, a power cut), a note in `notes` says how to put it
     back, and `recover` does so once the process is gone (any later ledger command).
+    While a live process's note names the file, no other run may override it (its
+    "original" would be that run's overrides): LedgerError, before anything runs.
     Without a pipeline or overrides, nothing is written."""
     if pipeline is None or not overrides:
         yield
         return
     from ledger.dvc.pipeline import read_structured
 
-    if notes is not None:
-        recover(notes)  # a killed run's overrides must not be taken for the original
     path = pipeline.root / safe_relpath(relpath, pipeline.root)
-    original = path.read_bytes() if path.is_file() else None
-    mode = path.stat().st_mode & 0o7777 if original is not None else None
-    current: Any = {}
-    if original is not None:
-        current = read_structured(path, relpath) or {}
-    if not isinstance(current, dict):
-        raise ConfigError(f"{relpath}: must be a mapping of parameters: fix it and run again")
-    new = render(path, original, current, overrides)
+    with _held(notes) if notes is not None else contextlib.nullcontext():
+        if notes is not None:
+            _recover(notes)  # a killed run's overrides must not be taken for the original
+            _refuse_in_use(notes, path, relpath)
+        original = path.read_bytes() if path.is_file() else None
+        mode = path.stat().st_mode & 0o7777 if original is not None else None
+        current: Any = {}
+        if original is not None:
+            current = read_structured(path, relpath) or {}
+        if not isinstance(current, dict):
+            raise ConfigError(f"{relpath}: must be a mapping of parameters: fix it and run again")
+        new = render(path, original, current, overrides)
+        # Once the note is there, other processes see the file as taken (see _refuse_in_use).
+        note = _write_note(notes, path, original, mode, new) if notes is not None else None
     previous = {}
     in_main = threading.current_thread() is threading.main_thread()  # signals: main only
     for signum in (signal.SIGTERM, signal.SIGHUP) if in_main else ():
         if signal.getsignal(signum) in (signal.SIG_DFL, None):
             previous[signum] = signal.signal(signum, _to_exit)
-    note = _write_note(notes, path, original, mode, new) if notes is not None else None
     try:
         yamlio.write_atomic(path, new)
         yield
@@ -156,6 +162,46 @@ def overrides_written(
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
+
+
+MUTEX = "mutex"  # never `*.lock`: nothing ledger leaves under .git may look like git's locks
+
+
+@contextlib.contextmanager
+def _held(notes: Path) -> Iterator[None]:
+    """Held (briefly) while notes are checked, written or acted on: one process at a time.
+    An flock: a killed holder releases it with its last file descriptor."""
+    notes.mkdir(parents=True, exist_ok=True)
+    fd = os.open(notes / MUTEX, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return a == b
+
+
+def _refuse_in_use(notes: Path, path: Path, relpath: str) -> None:
+    """LedgerError when another `ledger run -p` has overridden `path` and has not put it
+    back (it runs, or it ran on another host: `_recover` has removed the dead ones here)."""
+    for note in sorted(notes.glob("*.json")):
+        try:
+            data = json.loads(note.read_text(encoding="utf-8"))
+            pid, other = int(data["pid"]), Path(data["path"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if _same_file(other, path):
+            where = "" if data.get("host") == processes.host() else f" on {data.get('host')}"
+            raise LedgerError(
+                f"{relpath} holds the -p overrides of another `ledger run` (pid {pid}{where}) until it "
+                "ends: wait for it, or run each in its own checkout (`ledger sweep --worktree`)"
+            )
 
 
 def _put_back(path: Path, original: bytes | None, mode: int | None) -> None:
@@ -188,6 +234,16 @@ def recover(notes: Path) -> list[Path]:
     """Put back the params files that `ledger run -p` processes, now gone, left overridden
     (killed with SIGKILL, out of memory, a power cut); the files put back. A file changed
     since the override was written is left as it is, with a warning."""
+    if not notes.is_dir():
+        return []
+    try:
+        with _held(notes):
+            return _recover(notes)
+    except PermissionError:  # a read-only repository: nothing ledger could have left there
+        return []
+
+
+def _recover(notes: Path) -> list[Path]:
     try:
         found = sorted(notes.glob("*.json"))
     except OSError:

@@ -3,9 +3,11 @@
 The plan (see `ledger.sweep.plan`) is expanded the same way on every machine, sharded,
 and every point that was already done (a finished run with the same command, params,
 code tree and data: `ledger.write.duplicates`) is skipped, so an interrupted sweep resumes by
-running only what is missing. `jobs` points run at once. Commands that read the params
-file themselves (`dvc repro`) run each point in its own temporary worktree
-(`ledger.sweep.worktree`) when several run at once, so no point sees another's params.
+running only what is missing. `jobs` points run at once. When several run at once and
+they would share a params file (a `dvc` command reads it itself; in a DVC pipeline each
+point's `ledger run -p` writes its overrides into it), each point runs in its own temporary
+worktree (`ledger.sweep.worktree`), so no point sees another's params; with worktrees
+turned off, such points run one at a time. Point logs live in `ledger.sweep.logs`.
 
 The library never prints: progress goes to the `on_result` callback.
 """
@@ -16,9 +18,9 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
+import warnings
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,9 +30,10 @@ from typing import Any
 
 from ledger.core import naming, record
 from ledger.core.workspace import Workspace
-from ledger.dvc.pipeline import is_dvc_command
-from ledger.errors import LedgerError, RecordError, UsageError
+from ledger.dvc.pipeline import DVC_YAML, is_dvc_command
+from ledger.errors import LedgerError, LedgerWarning, RecordError, UsageError
 from ledger.read import records as store
+from ledger.sweep import logs as sweep_logs
 from ledger.sweep import plan as sweep_plan
 from ledger.sweep.plan import Point
 from ledger.sweep.worktree import Worktrees
@@ -57,12 +60,13 @@ class SweepOptions:
     description: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
     force: bool = False
-    worktree: bool | None = None  # None: automatic (a `dvc` command with jobs > 1)
+    worktree: bool | None = None  # None: automatic (see `placement`)
     live_output: bool | None = None  # None: children write to the terminal when jobs == 1
     optimize: Any = None  # sweep_optimize.OptimizeOptions for `--optimize METRIC`
 
     @property
     def isolate(self) -> bool:
+        """Worktrees as the options alone decide (`placement` also weighs the checkout)."""
         if self.worktree is not None:
             return self.worktree
         return self.jobs > 1 and is_dvc_command(self.argv)
@@ -108,6 +112,28 @@ class _Child:
     before: set[str]
     log: Path | None
     worktree: Path | None
+
+
+def params_file_written(ws: Workspace) -> bool:
+    """Whether each point's `ledger run -p` writes its overrides into this checkout's
+    params file: in a DVC pipeline (`ledger.dvc.overrides`)."""
+    return (ws.root / DVC_YAML).is_file()
+
+
+def placement(ws: Workspace, opts: SweepOptions) -> tuple[bool, int]:
+    """(run each point in its own worktree, how many points at once). Points that run at
+    once never share a params file that is overridden for them: they get worktrees unless
+    `--no-worktree` says otherwise, and then they run one at a time."""
+    if opts.jobs == 1 or opts.isolate or not params_file_written(ws):
+        return opts.isolate, opts.jobs
+    if opts.worktree is None:
+        return True, opts.jobs
+    warnings.warn(
+        f"-j {opts.jobs} with --no-worktree: the points run one at a time, as each writes its -p "
+        f"overrides into {ws.config.params_file} of this checkout; drop --no-worktree to run them "
+        "at once, each in its own worktree", LedgerWarning, stacklevel=2,
+    )  # fmt: skip
+    return False, 1
 
 
 def check_options(opts: SweepOptions) -> None:
@@ -169,10 +195,11 @@ class _Runner:
         self.dims = sweep_plan.parse_dimensions(opts.specs)
         self.base = opts.name or (None if ws.config.naming else naming.default_name(opts.argv))
         self.live = opts.live_output if opts.live_output is not None else opts.jobs == 1
-        self.worktrees = Worktrees(ws) if opts.isolate else None
+        isolate, self.jobs = placement(ws, opts)
+        self.worktrees = Worktrees(ws) if isolate else None
         self.running: list[_Child] = []
         self.stop_signal: int | None = None
-        self.logs = Path(tempfile.mkdtemp(prefix="ledger-sweep-logs-"))
+        self.logs = sweep_logs.create(ws.root) if not self.live else None
 
     # ------------------------------------------------------------------ one point
 
@@ -198,7 +225,7 @@ class _Runner:
         env = {k: v for k, v in os.environ.items() if k not in (ENV_RUN_ID, ENV_RUN_DIR, ENV_ROOT)}
         if self.point_env is not None:
             env.update(self.point_env(point))
-        log = None if self.live else self.logs / f"point-{point.index}.log"
+        log = self.logs / f"point-{point.index}.log" if self.logs is not None else None
         before = _record_files(directory)
         out: Any = None
         try:
@@ -274,7 +301,7 @@ class _Runner:
             handlers = {s: signal.signal(s, self.on_signal) for s in _SIGNALS}
         try:
             while (not exhausted and self.stop_signal is None) or self.running:
-                while not exhausted and self.stop_signal is None and len(self.running) < self.opts.jobs:
+                while not exhausted and self.stop_signal is None and len(self.running) < self.jobs:
                     point = take()
                     if point is None:
                         exhausted = True
@@ -297,9 +324,8 @@ class _Runner:
                 child.proc.wait()
             if self.worktrees is not None:
                 self.worktrees.close()
-            for log in self.logs.glob("*"):
-                log.unlink(missing_ok=True)
-            self.logs.rmdir()
+            if self.logs is not None:
+                sweep_logs.remove(self.logs)
         report.interrupted = self.stop_signal is not None
 
 

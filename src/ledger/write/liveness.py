@@ -1,6 +1,7 @@
 """Writing down what dead ledger processes left behind: runs killed with SIGKILL, OOM or a
 power cut (recorded as `crashed`, keeping whatever they logged), params files a `ledger run
--p` overrode, temporary worktrees of reproductions and sweeps, sidecar folders of runs
+-p` overrode, temporary worktrees of reproductions and sweeps, a killed sweep's point logs,
+sidecar folders of runs
 killed before their record existed, half-written temporary files, and an index sync cut
 short. Only write commands call this (`ledger run`, `sweep`, `commit`, `status`): reading
 shows a dead run as crashed without writing (`ledger.read.liveness`).
@@ -24,6 +25,7 @@ from ledger.core.workspace import Workspace
 from ledger.dvc import overrides as dvcoverrides
 from ledger.errors import LedgerError, RecordError
 from ledger.read.liveness import STALE_S, crash_message, is_dead
+from ledger.sweep import logs as sweep_logs
 
 if TYPE_CHECKING:
     from ledger.write.finalize import Committed
@@ -150,6 +152,7 @@ class Tidied:
     crashed: list[tuple[dict[str, Any], Committed]] = field(default_factory=list)
     params_restored: list[Path] = field(default_factory=list)
     worktrees_removed: list[Path] = field(default_factory=list)
+    sweep_logs_removed: list[Path] = field(default_factory=list)
     leftovers_removed: list[str] = field(default_factory=list)
     index_repaired: list[str] = field(default_factory=list)
 
@@ -157,13 +160,15 @@ class Tidied:
 def tidy(ws: Workspace) -> Tidied:
     """Undo and write down everything dead ledger processes left (write commands only):
     an index sync cut short, params files a `ledger run -p` overrode, temporary worktrees,
-    leftover files in `experiments/`, then every dead run recorded as `crashed`."""
+    killed sweeps' point logs, leftover files in `experiments/`, then every dead run
+    recorded as `crashed`."""
     done = Tidied()
     done.index_repaired = gitstore.repair_index(ws.root)
     notes = dvcoverrides.notes_dir(ws.root)
     if notes is not None and notes.is_dir():
         done.params_restored = dvcoverrides.recover(notes)
     done.worktrees_removed = gitstore.remove_orphaned_temporary(ws.root, processes.owner_gone)
+    done.sweep_logs_removed = sweep_logs.remove_orphaned(ws.root)
     untracked = _untracked(ws)
     done.leftovers_removed = clean_leftovers(ws, untracked)
     done.crashed = reap(ws, untracked)

@@ -47,7 +47,10 @@ def workspace_status(ws: Workspace) -> Status:
     tidied = liveness.tidy(ws)
     result = Status(crashed=[rec for rec, _ in tidied.crashed])
     result.index_repaired = tidied.index_repaired
-    result.leftovers_removed = [*tidied.leftovers_removed, *(str(p) for p in tidied.worktrees_removed)]
+    result.leftovers_removed = [
+        *tidied.leftovers_removed,
+        *(str(p) for p in [*tidied.worktrees_removed, *tidied.sweep_logs_removed]),
+    ]
     result.running = [rec for _, rec in liveness.running_records(ws)]
     result.uncommitted = uncommitted(ws)
     result.upstream, result.unpushed = unpushed_runs(ws)

@@ -53,9 +53,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     isolation = parser.add_mutually_exclusive_group()
     isolation.add_argument("--worktree", dest="worktree", action="store_const", const=True,
                            help="run each point in its own temporary git worktree "
-                                "(automatic for `dvc` commands with -j > 1)")  # fmt: skip
+                                "(automatic with -j > 1 for a `dvc` command or a DVC pipeline)")  # fmt: skip
     isolation.add_argument("--no-worktree", dest="worktree", action="store_const", const=False,
-                           help="run every point in this checkout")  # fmt: skip
+                           help="run every point in this checkout (in a DVC pipeline: one at a time)")  # fmt: skip
     parser.add_argument("--dry-run", action="store_true", help="print the plan and what would run; run nothing")
     search = parser.add_argument_group("adaptive search (Optuna; pip install 'ledger-ml[optuna]')")
     search.add_argument("--optimize", metavar="METRIC", help="search with Optuna for the best final METRIC")
