@@ -13,7 +13,8 @@ command, `ledger status`, runs, and the repository is checked:
 - lock:      no `*.lock` file left anywhere under `.git`
 - params:    params.yaml byte-identical to before
 - worktree:  `git worktree list` shows only the checkout
-- tempdir:   no `ledger-sweep-*` directory (a worktree's or the sweep's logs) left in TMPDIR
+- tempdir:   no `ledger-sweep-*` directory (a worktree's or the sweep's logs) left in TMPDIR,
+             and no sweep log directory left in `.git/ledger-sweep-logs`
 - running:   no record (committed or in the working tree) stuck `running`
 - fsck:      `git fsck --strict --no-dangling` clean
 - porcelain: `git status --porcelain` shows nothing (every record committed, no sidecar
@@ -227,6 +228,7 @@ def check(repo: Path, temp: Path, status: subprocess.CompletedProcess[str], know
     if len(trees) > 1:
         bad["worktree"] = ", ".join(trees[1:])
     leftovers = sorted(p.name for p in temp.glob("ledger-sweep-*"))
+    leftovers += sorted(f".git/{p.parent.name}/{p.name}" for p in (repo / ".git").glob("ledger-sweep-logs/*"))
     if leftovers:
         bad["tempdir"] = ", ".join(leftovers)
     stuck = _running_records(repo, known)
@@ -326,7 +328,7 @@ def _reset(repo: Path, temp: Path) -> None:
             git(repo, "worktree", "remove", "--force", line[9:], check=False)
     # A worktree whose HEAD points at nothing cannot be removed by git: drop its admin dir.
     shutil.rmtree(repo / ".git" / "worktrees", ignore_errors=True)
-    for leftover in temp.glob("ledger-sweep-*"):
+    for leftover in [*temp.glob("ledger-sweep-*"), *(repo / ".git").glob("ledger-sweep-logs/*")]:
         shutil.rmtree(leftover, ignore_errors=True)
     git(repo, "reset", "-q", "--hard", check=False)
     git(repo, "clean", "-qfdx", check=False)
