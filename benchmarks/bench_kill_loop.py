@@ -10,7 +10,8 @@ under way (a `git hash-object`/`read-tree`/`update-index`/`mktree`/`commit-tree`
 `update-ref` child is alive). Whatever survives finishes on its own; then the next write
 command, `ledger status`, runs, and the repository is checked:
 
-- lock:      no `*.lock` file left anywhere under `.git`
+- lock:      no `*.lock` file left anywhere under `.git` (the group commit's flock file
+             `ledger-commit.lock` stays by design: only a held one counts)
 - params:    params.yaml byte-identical to before
 - worktree:  `git worktree list` shows only the checkout
 - tempdir:   no `ledger-sweep-*` directory (a worktree's or the sweep's logs) left in TMPDIR,
@@ -27,6 +28,7 @@ command, `ledger status`, runs, and the repository is checked:
 from __future__ import annotations
 
 import argparse
+import fcntl
 import os
 import random
 import shutil
@@ -215,10 +217,25 @@ def _running_records(repo: Path, known: set[str]) -> list[str]:
     return fresh
 
 
+def _held(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        return False
+
+
 def check(repo: Path, temp: Path, status: subprocess.CompletedProcess[str], known: set[str]) -> dict[str, str]:
     """Failed checks -> what was found."""
     bad: dict[str, str] = {}
-    locks = [str(p.relative_to(repo)) for p in (repo / ".git").rglob("*.lock")]
+    # ledger-commit.lock is the group commit's flock file: it stays, and only a held lock
+    # would be a leftover (the kernel drops a dead holder's lock).
+    locks = [str(p.relative_to(repo)) for p in (repo / ".git").rglob("*.lock") if p.name != "ledger-commit.lock"]
+    commit_lock = repo / ".git" / "ledger-commit.lock"
+    if commit_lock.exists() and _held(commit_lock):
+        locks.append(".git/ledger-commit.lock (held)")
     if locks:
         bad["lock"] = ", ".join(locks)
     if (repo / "params.yaml").read_bytes() != PARAMS:
