@@ -128,13 +128,18 @@ def test_leftovers_of_killed_runs_are_cleaned_so_git_add_all_commits_nothing(rep
     half.write_text("schema_version: 1\nid: 2026", encoding="utf-8")
     fresh = month / f".20261127-051206-y-9d9d9d.yaml.{os.getpid()}.zz_zz999.tmp"
     fresh.write_text("being written", encoding="utf-8")
+    # `ledger run -p` killed while it wrote its overrides into the params file
+    half_params = repo / f".params.yaml.{dead_pid}.q1w2e3.tmp"
+    half_params.write_text("lr: 0.", encoding="utf-8")
+    fresh_params = repo / f".params.yaml.{os.getpid()}.r4t5y6.tmp"
+    fresh_params.write_text("lr: 0.2", encoding="utf-8")
 
     assert ledger_cli(repo, "ls").returncode == 0
-    assert dead_sidecar.is_dir() and half.exists()  # reading cleans nothing
+    assert dead_sidecar.is_dir() and half.exists() and half_params.exists()  # reading cleans nothing
     status = ledger_cli(repo, "status", "--format", "json")
     assert status.returncode == 0, status.stderr
-    assert not dead_sidecar.exists() and not half.exists()
-    assert live_sidecar.is_dir() and fresh.exists()  # their writer is alive
+    assert not dead_sidecar.exists() and not half.exists() and not half_params.exists()
+    assert live_sidecar.is_dir() and fresh.exists() and fresh_params.exists()  # their writer is alive
     cleaned = status.stdout
     assert "20261127-051203-early-7f3a9c" in cleaned and half.name in cleaned
 

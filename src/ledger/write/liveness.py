@@ -112,6 +112,9 @@ def clean_leftovers(ws: Workspace, untracked: list[str] | None = None) -> list[s
     gone (named in the file or the folder), or, for folders written before owners were
     noted, when nothing in them changed for STALE_S. The paths removed."""
     files = _untracked(ws) if untracked is None else untracked
+    # The params file is written atomically too, while `ledger run -p` overrides it.
+    params = ws.path(ws.config.params_file)
+    files = [*files, *(p.relative_to(ws.root).as_posix() for p in params.parent.glob(f".{params.name}.*.tmp"))]
     now = time.time()
     removed: list[str] = []
     sidecars: set[str] = set()
