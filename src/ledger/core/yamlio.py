@@ -102,6 +102,7 @@ def loads(
         except UnicodeDecodeError as exc:
             raise RecordError(f"not UTF-8 ({exc.reason})", path=source) from None
     loader = _Loader(text)
+    node = None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -115,8 +116,40 @@ def loads(
         raise RecordError(f"invalid YAML: {problem}{where}", path=source) from None
     except RecursionError:
         raise RecordError(f"nesting deeper than {max_depth} levels", path=source) from None
+    except _CONSTRUCTOR_ERRORS:
+        # A scalar its tag (written, or implied: `2026-13-45` is a timestamp) cannot hold.
+        raise RecordError(_bad_scalar(loader, node), path=source) from None
     finally:
         loader.dispose()
+
+
+# What PyYAML's constructors raise, beyond YAMLError, for a scalar their type cannot hold
+# (`!!bool x`: KeyError, `!!int ''`: IndexError, `!!timestamp x`: AttributeError, an
+# invalid date: ValueError).
+_CONSTRUCTOR_ERRORS = (ValueError, KeyError, AttributeError, IndexError, TypeError, OverflowError)
+
+
+def _bad_scalar(loader: Any, root: yaml.Node | None) -> str:
+    """The message for a document whose construction failed: the first scalar that fails."""
+    stack = [root] if root is not None else []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            stack.extend(item for pair in reversed(node.value) for item in reversed(pair))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(reversed(node.value))
+        else:
+            try:
+                loader.yaml_constructors[node.tag](loader, node)
+            except _CONSTRUCTOR_ERRORS:
+                kind = node.tag[len(_CORE) :] if node.tag.startswith(_CORE) else node.tag
+                mark = node.start_mark
+                text = node.value if len(node.value) <= 40 else node.value[:40] + "..."
+                return (
+                    f"invalid YAML: {text!r} is not a valid {kind} (line {mark.line + 1}, "
+                    f"column {mark.column + 1}): quote it to keep it as text"
+                )
+    return "invalid YAML: a value its type cannot hold"
 
 
 def load_file(path: Path, *, source: str | None = None, max_bytes: int = MAX_BYTES) -> Any:
