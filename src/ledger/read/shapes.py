@@ -132,7 +132,10 @@ class Shape:
         joined = ",".join(numbers)
         if _NUMBERS(joined) is None:
             return None
-        return numbers, json.loads(f"[{joined}]")  # JSON reads these spellings as YAML 1.1
+        values = json.loads(f"[{joined}]")  # JSON reads these spellings as YAML 1.1
+        # A slot holding `1,0.999` (a string to YAML) would add a number and shift every
+        # later slot: the join is the slots' numbers only if it holds one number per slot.
+        return (numbers, values) if len(values) == len(numbers) else None
 
 
 class Shapes:
