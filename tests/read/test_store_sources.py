@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import warnings
 from pathlib import Path
 
@@ -231,9 +232,7 @@ def test_cache_is_used_rebuilt_and_never_changes_an_answer(repo: Path) -> None:
     cache_file.unlink()
     assert answer() == sorted(cold, key=lambda x: x.record["id"])
     # A cache directory that cannot be used at all (a file in its place): still answers.
-    for leftover in cache_dir.iterdir():
-        leftover.unlink()
-    cache_dir.rmdir()
+    shutil.rmtree(cache_dir)
     cache_dir.write_text("not a directory")
     assert answer() == sorted(cold, key=lambda x: x.record["id"])
 
@@ -256,8 +255,7 @@ def test_parallel_cold_scan_matches_in_process(repo: Path, monkeypatch: pytest.M
         warnings.simplefilter("ignore", LedgerWarning)
         serial_records = sorted((i.record for i in store.scan(ws)), key=lambda r: r["id"])
     cache_dir = Path(git(repo, "rev-parse", "--absolute-git-dir")) / cache_mod.DIRNAME
-    for leftover in cache_dir.iterdir():
-        leftover.unlink()
+    shutil.rmtree(cache_dir)
     monkeypatch.setattr(bulkread, "PARALLEL_MIN", 1)
     progress: list[tuple[int, int]] = []
     with warnings.catch_warnings(record=True) as caught:

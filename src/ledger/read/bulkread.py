@@ -79,10 +79,12 @@ def _head(rec: dict[str, Any]) -> dict[str, Any]:
 
 
 def parse_here(
-    ws: Workspace, cache: cache_mod.Cache | None, blobs: list[str], data: dict[str, bytes], progress: Progress | None
-) -> Iterator[tuple[str, dict[str, Any], dict[str, Any] | None]]:
-    """(blob, head or error, record) for blobs parsed in this process; cached as it goes."""
-    batch = cache.batch(BATCH_BYTES) if cache is not None else None
+    ws: Workspace, cache: cache_mod.Cache | None, blobs: list[str], data: dict[str, bytes], progress: Progress | None,
+    offsets: dict[str, int] | None = None,
+) -> Iterator[tuple[str, dict[str, Any], dict[str, Any] | None]]:  # fmt: skip
+    """(blob, head or error, record) for blobs parsed in this process; cached as it goes
+    (where each line landed goes into `offsets`, once written)."""
+    batch = cache.batch(BATCH_BYTES, offsets) if cache is not None else None
     from_git = [b for b in blobs if b not in data]
     done = 0
 
@@ -135,9 +137,11 @@ def _cpus() -> int:
 
 
 def parse_in_workers(
-    ws: Workspace, cache: cache_mod.Cache, blobs: list[str], progress: Progress | None
-) -> Iterator[tuple[str, dict[str, Any], bytes | None]]:
-    """Fork workers that parse into the cache file; read their lines back as they land."""
+    ws: Workspace, cache: cache_mod.Cache, blobs: list[str], progress: Progress | None,
+    offsets: dict[str, int] | None = None,
+) -> Iterator[tuple[str, dict[str, Any], bytes | None]]:  # fmt: skip
+    """Fork workers that parse into the cache file; read their lines back as they land
+    (and note where each landed in `offsets`)."""
     start = cache.size()
     count = max(1, min(WORKERS, _cpus()))
     pids = []
@@ -154,6 +158,7 @@ def parse_in_workers(
     wanted = set(blobs)
     seen = 0
     buffer = b""
+    at = start  # the file offset of `buffer`
     try:
         with open(cache.path, "ab+") as fh:
             fh.seek(start)
@@ -164,10 +169,14 @@ def parse_in_workers(
                     buffer += chunk
                     *lines, buffer = buffer.split(b"\n")
                     for line in lines:
+                        line_at = at
+                        at += len(line) + 1
                         entry = cache_mod.decode(line) if line else None
                         if entry is not None and entry[0] in wanted:
                             wanted.discard(entry[0])
                             seen += 1
+                            if offsets is not None:
+                                offsets[entry[0]] = line_at
                             yield entry
                     if progress is not None:
                         progress(seen, len(blobs))

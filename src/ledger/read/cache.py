@@ -31,7 +31,7 @@ from typing import Any
 
 from ledger.core import schema, yamlio
 
-FORMAT = 2
+FORMAT = 3  # 3: verdicts of the reader that shifted numeric slots (`1,0.999`) are dropped
 # json.loads without its encoding sniffing and whitespace handling (a warm scan decodes one
 # head per run): the standard decoder's own scanner, which raises StopIteration on non-JSON.
 _scan = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
@@ -113,15 +113,19 @@ class Cache:
         except OSError:
             return 0
 
-    def read(self, wanted: set[str], start: int = 0) -> Iterator[tuple[str, dict[str, Any], bytes]]:
-        """(blob, head, line) for blobs in `wanted`, in file order, from byte offset `start`."""
+    def read(self, wanted: set[str], start: int = 0) -> Iterator[tuple[str, dict[str, Any], bytes, int]]:
+        """(blob, head, line, offset of the line) for blobs in `wanted`, in file order, from
+        byte offset `start`."""
         try:
             fh = open(self.path, "rb")  # noqa: SIM115 - closed below; generator
         except OSError:
             return
         with fh:
             fh.seek(start)
+            offset = start
             for line in fh:
+                at = offset
+                offset += len(line)
                 if len(line) < 42:
                     continue  # blank (or hopelessly short) line
                 blob = line[: line.find(b" ")].decode("ascii", "replace")
@@ -131,7 +135,26 @@ class Cache:
                 if entry is None or entry[0] != blob:
                     self.damaged += 1
                     continue
-                yield entry
+                yield (*entry, at)
+
+    def line_at(self, offset: int, blob: str) -> bytes | None:
+        """The line of `blob` at byte `offset` (what `read` or a batch reported), if it is
+        still there and intact; None otherwise (the file was rewritten, or damaged)."""
+        if offset < 0:
+            return None
+        try:
+            with open(self.path, "rb") as fh:
+                fh.seek(offset)
+                line = fh.readline(yamlio.MAX_BYTES * 8)
+        except OSError:
+            return None
+        if not line.startswith(blob.encode("ascii") + b" "):
+            return None  # rewritten since: the offset is stale, not damage
+        entry = decode(line.rstrip(b"\n"))
+        if entry is None or entry[0] != blob:
+            self.damaged += 1
+            return None
+        return entry[2]
 
     def writable(self) -> bool:
         try:
@@ -140,25 +163,31 @@ class Cache:
         except OSError:
             return False
 
-    def append(self, lines: Iterable[bytes]) -> None:
-        """Add lines in one O_APPEND write (a blank line first isolates a torn earlier write)."""
+    def append(self, lines: Iterable[bytes]) -> int | None:
+        """Add lines in one O_APPEND write (a blank line first isolates a torn earlier write);
+        the offset where the first line landed, or None if it did not."""
         data = b"\n" + b"".join(lines)
         if len(data) <= 1:
-            return
+            return None
         try:
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         except OSError:
-            return
+            return None
         try:
-            os.write(fd, data)
+            if os.write(fd, data) != len(data):
+                return None
+            # O_APPEND writes whole, at the end: the offset after it tells where it went,
+            # whatever other processes appended before.
+            return os.lseek(fd, 0, os.SEEK_CUR) - len(data) + 1
         except OSError:
-            pass
+            return None
         finally:
             os.close(fd)
 
-    def batch(self, limit: int = 1 << 18) -> Batch:
-        """A buffer of lines for this cache, written in one append per `limit` bytes."""
-        return Batch(self, limit)
+    def batch(self, limit: int = 1 << 18, offsets: dict[str, int] | None = None) -> Batch:
+        """A buffer of lines for this cache, written in one append per `limit` bytes (the
+        offset of each line written goes into `offsets`, when given)."""
+        return Batch(self, limit, offsets)
 
     def repair(self) -> None:
         """Rewrite the file without damaged lines, and drop files of other cache keys."""
@@ -168,6 +197,8 @@ class Cache:
                     other.unlink()
             if not self.damaged:
                 return
+            for index in self.dir.glob("trees-*/*"):
+                index.unlink()  # they point at lines by offset; rebuilt on the next query
             tmp = self.path.with_suffix(".tmp")
             with open(self.path, "rb") as src, open(tmp, "wb") as dst:
                 for line in src:
@@ -183,19 +214,26 @@ class Cache:
 class Batch:
     """Cache lines gathered and appended in a few large writes (see `Cache.append`)."""
 
-    def __init__(self, cache: Cache, limit: int):
+    def __init__(self, cache: Cache, limit: int, offsets: dict[str, int] | None = None):
         self.cache = cache
         self.limit = limit
+        self.offsets = offsets
+        self.blobs: list[str] = []
         self.lines: list[bytes] = []
         self.size = 0
 
     def add(self, blob: str, payload: dict[str, Any]) -> None:
         line = encode(blob, payload)
         self.lines.append(line)
+        self.blobs.append(blob)
         self.size += len(line)
         if self.size > self.limit:
             self.flush()
 
     def flush(self) -> None:
-        self.cache.append(self.lines)
-        self.lines, self.size = [], 0
+        start = self.cache.append(self.lines)
+        if start is not None and self.offsets is not None:
+            for blob, line in zip(self.blobs, self.lines):
+                self.offsets[blob] = start
+                start += len(line)
+        self.lines, self.blobs, self.size = [], [], 0

@@ -44,9 +44,12 @@ class Loaded:
 class Item:
     """One run found by a scan: rank fields (`head`) now, the full record on first use."""
 
-    __slots__ = ("path", "origin", "commit", "blob", "head", "root", "_data", "_record", "_raw")
+    __slots__ = ("path", "origin", "commit", "blob", "head", "root", "_data", "_record", "_raw", "_at")
 
-    def __init__(self, root: Path, entry: Entry, head: dict[str, Any], rec: dict[str, Any] | None, raw: bytes | None):
+    def __init__(
+        self, root: Path, entry: Entry, head: dict[str, Any], rec: dict[str, Any] | None, raw: bytes | None,
+        at: tuple[cache_mod.Cache, int] | None = None,
+    ):  # fmt: skip
         self.root = root
         self.path = entry.path
         self.origin = entry.source.label
@@ -56,23 +59,32 @@ class Item:
         self._data = entry.data
         self._record = rec
         self._raw = raw  # the cache line, checked and decoded on first use
+        self._at = at  # or where that line is (the cache, an offset), checked when read
 
     @property
     def record(self) -> dict[str, Any]:
         if self._record is None:
+            cache = self._at[0] if self._at is not None and self._raw is None else None
+            if cache is not None:
+                self._raw = cache.line_at(self._at[1], self.blob)  # type: ignore[index]
             rec = cache_mod.full_record(self._raw) if self._raw is not None else None
-            self._record = rec if rec is not None else self._reparse()
+            self._record = rec if rec is not None else self._reparse(cache)
+            if cache is not None and cache.damaged:
+                cache.repair()
             self._raw = None
         return self._record
 
-    def _reparse(self) -> dict[str, Any]:
-        """The cache line's record part is damaged: read and check the blob again."""
+    def _reparse(self, cache: cache_mod.Cache | None = None) -> dict[str, Any]:
+        """The cache line's record part is damaged: read and check the blob again (and put
+        the line back into `cache`)."""
         data = self._data
         if data is None:
             [(_, _, data)] = list(gitstore.iter_blobs(self.root, [self.blob], yamlio.MAX_BYTES))
         payload = analyze(data)
         if "r" not in payload:
             raise _error(payload, f"{self.origin}:{self.path}")
+        if cache is not None and "x" not in payload:
+            cache.append([cache_mod.encode(self.blob, payload)])
         rec: dict[str, Any] = payload["r"]
         return rec
 
@@ -121,11 +133,26 @@ def _version_key(item: Item, time_of: dict[str, int]) -> tuple[Any, ...]:
     return (rec.get("status") != "running", str(moment or ""), time_of.get(item.origin, 0))
 
 
-def scan_entries(ws: Workspace, found: Iterable[Entry], progress: Progress | None = None) -> Iterator[Item]:
+class Recorder:
+    """What a scan found, for a summary of it (`summary.py`): each run's entry, head and
+    cache line (or its offset, known once written), and each record skipped and why."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[Entry, dict[str, Any], bytes | None, int]] = []
+        self.skipped: list[tuple[Entry, dict[str, Any]]] = []
+        self.offsets: dict[str, int] = {}
+        self.complete = True  # False: something transient (a missing blob) was seen
+
+
+def scan_entries(
+    ws: Workspace, found: Iterable[Entry], progress: Progress | None = None, *,
+    recorder: Recorder | None = None, cache_from: int = 0,
+) -> Iterator[Item]:  # fmt: skip
     """One Item per run id among `found` (newest version wins); bad records warned, skipped.
 
     Runs come in no particular order: callers sort. Memory stays bounded by the entries
-    list, plus the versions of runs that exist in several versions.
+    list, plus the versions of runs that exist in several versions. A `recorder` is told
+    about every run and skip; the cache is searched from byte `cache_from` on.
     """
     groups: dict[str, dict[str, Entry]] = {}
     for entry in sorted(found, key=lambda e: -e.source.time):
@@ -143,36 +170,48 @@ def scan_entries(ws: Workspace, found: Iterable[Entry], progress: Progress | Non
     del groups
     pending: dict[str, list[Item]] = {}
 
-    def emit(blob: str, head: dict[str, Any], rec: dict[str, Any] | None, raw: bytes | None) -> Iterator[Item]:
+    if recorder is not None and multi:
+        recorder.complete = False
+
+    def emit(
+        blob: str, head: dict[str, Any], rec: dict[str, Any] | None, raw: bytes | None, at: int = -1
+    ) -> Iterator[Item]:
         for entry in by_blob.get(blob, ()):
             if "e" in head and "id" not in head:
+                if recorder is not None:
+                    recorder.skipped.append((entry, head))
                 _warn_skip(_error(head, entry.where))
                 continue
             if head.get("id") != entry.run_id:
-                _warn_skip(RecordError(f"its id {head.get('id')!r} does not match its file name", path=entry.where))
+                if recorder is not None:
+                    recorder.skipped.append((entry, {"m": head.get("id")}))
+                _warn_skip(mismatch(head.get("id"), entry.where))
                 continue
+            if recorder is not None:
+                recorder.rows.append((entry, head, raw, at))
             item = Item(ws.root, entry, head, rec, raw)
             if entry.run_id in multi:
                 pending.setdefault(entry.run_id, []).append(item)
             else:
                 yield item
 
-    cache = _open_cache(ws)
+    cache = open_cache(ws)
     missing = set(by_blob)
+    offsets = recorder.offsets if recorder is not None else None
     if cache is not None:
-        for blob, head, raw in cache.read(missing):
+        for blob, head, raw, at in cache.read(missing, cache_from):
             missing.discard(blob)
-            yield from emit(blob, head, None, raw)
+            yield from emit(blob, head, None, raw, at)
     # In listing order, not sorted: trees list paths in about the order the pack stores
     # their blobs, and git reads deltas far faster in pack order than at random.
     todo = [blob for blob in by_blob if blob in missing]
     if cache is not None and bulkread.parallel_worthwhile(len(todo)):
         in_git = [b for b in todo if b not in data]
-        for blob, head, worker_raw in bulkread.parse_in_workers(ws, cache, in_git, progress):
+        for blob, head, worker_raw in bulkread.parse_in_workers(ws, cache, in_git, progress, offsets):
             missing.discard(blob)
             yield from emit(blob, head, None, worker_raw)
         todo = [blob for blob in todo if blob in missing]  # what the workers could not do
-    for blob, head, rec in bulkread.parse_here(ws, cache, todo, data, progress):
+    for blob, head, rec in bulkread.parse_here(ws, cache, todo, data, progress, offsets):
         yield from emit(blob, head, rec, None)
     if cache is not None and (cache.damaged or todo):
         cache.repair()
@@ -180,7 +219,11 @@ def scan_entries(ws: Workspace, found: Iterable[Entry], progress: Progress | Non
         yield max(candidates, key=lambda item: _version_key(item, time_of))
 
 
-def _open_cache(ws: Workspace) -> cache_mod.Cache | None:
+def mismatch(found: Any, where: str) -> RecordError:
+    return RecordError(f"its id {found!r} does not match its file name", path=where)
+
+
+def open_cache(ws: Workspace) -> cache_mod.Cache | None:
     try:
         git_dir = gitstore.common_dir(ws.root)
     except LedgerError:
@@ -191,6 +234,11 @@ def _open_cache(ws: Workspace) -> cache_mod.Cache | None:
 
 def scan(ws: Workspace, selection: Selection | None = None, progress: Progress | None = None) -> Iterator[Item]:
     """The runs a selection covers (default: HEAD plus the working tree), one per run id."""
+    from ledger.read import summary  # it builds on this module
+
+    view = summary.view(ws, selection or Selection(), progress)
+    if view is not None:
+        return view.items()
     return scan_entries(ws, entries(ws, selection or Selection()), progress)
 
 

@@ -1,0 +1,253 @@
+"""Scans of one revision answered from its tree's summary (`treeindex.py`).
+
+A query over HEAD (or one `--rev`), the common case, asks git for the commit and the id of
+its `experiments/` tree (two small calls), then:
+- the summary of that tree exists: its runs are the scan's runs, its skipped records are
+  warned again, and a leaderboard ranks one metric column, decoding only the heads that can
+  make the top;
+- it does not: it is built from the most recent summary plus the paths that changed
+  between the two trees (`git diff-tree`), or from a full scan, and saved.
+Uncommitted records in the working tree are read as before and take the place of their
+committed versions under the same rule (newest version wins). Ranges, `--all` and
+`--include-deleted` read as before, through `records.scan_entries`.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import math
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+from ledger import gitstore
+from ledger.core import record
+from ledger.core.workspace import Workspace
+from ledger.errors import LedgerWarning, UsageError
+from ledger.read import cache as cache_mod
+from ledger.read import query, treeindex
+from ledger.read.bulkread import Progress
+from ledger.read.records import Item, Recorder, _error, mismatch, open_cache, scan_entries
+from ledger.read.sources import Entry, Selection, Source, _commit, _tree_entries, entry, worktree_entries
+
+INCREMENTAL_MAX = 2000  # changed paths worth patching a summary for (more: a full scan)
+
+
+class View:
+    """The runs of one revision (its tree's summary) plus the working tree's records."""
+
+    def __init__(self, ws: Workspace, cache: cache_mod.Cache, summary: treeindex.Summary, source: Source,
+                 worktree: list[Entry], progress: Progress | None):  # fmt: skip
+        self.ws = ws
+        self.cache = cache
+        self.summary = summary
+        self.source = source
+        self.warned = False
+        self.excluded: set[int] = set()
+        self.extra: list[Item] = []
+        if worktree:
+            # A run in the working tree and the revision: both versions go through the
+            # normal rule (newest wins); the revision's row steps aside.
+            self.excluded = summary.find({e.run_id for e in worktree})
+            rows = [self._entry(i) for i in sorted(self.excluded)]
+            self.extra = list(scan_entries(ws, [*worktree, *rows], progress, cache_from=summary.cache_end))
+
+    def _entry(self, i: int) -> Entry:
+        path, blob, _ = self.summary.row(i)
+        found = entry(path, blob, self.source)
+        assert found is not None  # only record paths were summarised
+        return found
+
+    def _item(self, i: int) -> Item:
+        path, blob, offset = self.summary.row(i)
+        found = entry(path, blob, self.source)
+        assert found is not None
+        return Item(self.ws.root, found, self.summary.head(i), None, None, (self.cache, offset))
+
+    def _warn(self) -> None:
+        if self.warned:
+            return
+        self.warned = True
+        for path, why in self.summary.warnings():
+            where = Entry(path, "", self.source).where
+            exc = mismatch(why["m"], where) if "m" in why else _error(why, where)
+            one_line = " ".join(str(exc).split())
+            warnings.warn(f"skipped a bad record: {one_line}", LedgerWarning, stacklevel=3)
+
+    def items(self) -> Iterator[Item]:
+        self._warn()
+        for i in range(len(self.summary)):
+            if i not in self.excluded:
+                yield self._item(i)
+        yield from self.extra
+
+    def best(self, metric: str, direction: str, n: int) -> list[Item]:
+        """`query.best` of the runs, ranking from the metric's column: only runs whose
+        (missing, value) can reach the top n are decoded and ranked in full."""
+        column = self.summary.column(metric)
+        if column is None:
+            return query.best(self.items(), metric, direction, n, key=lambda item: item.head)
+        self._warn()
+        excluded = self.excluded
+        present = [i for i, v in enumerate(column) if v is not None and i not in excluded]
+        sign = -1.0 if direction == "max" else 1.0
+        if len(present) > n:
+            top = heapq.nsmallest(n, present, key=lambda i: sign * column[i])  # type: ignore[operator]
+            bar = sign * column[top[-1]]  # type: ignore[operator]
+            chosen = [i for i in present if sign * column[i] <= bar]  # type: ignore[operator]
+        else:
+            chosen = [i for i in range(len(column)) if i not in excluded]
+        candidates = [self._item(i) for i in chosen] + self.extra
+        return query.best(candidates, metric, direction, n, key=lambda item: item.head)
+
+
+def view(ws: Workspace, selection: Selection, progress: Progress | None = None) -> View | None:
+    """A View of the selection, or None when it is not one revision's tree (read as before)."""
+    if selection.is_range or selection.all_branches or selection.include_deleted:
+        return None
+    cache = open_cache(ws)
+    if cache is None:
+        return None
+    try:
+        sha, when = _commit(ws, selection.rev or "HEAD")
+    except UsageError:
+        if selection.rev is not None:
+            raise
+        return None  # an unborn HEAD
+    tree = gitstore.text(ws.root, "rev-parse", "--verify", "-q", f"{sha}:{record.RECORDS_DIR}", check=False)
+    if len(tree) not in (40, 64):
+        return None  # no records folder: nothing to summarise
+    source = Source(sha[:12], sha, when)
+    store = treeindex.Store(cache.dir, cache_mod.cache_key())
+    summary = store.load(tree)
+    if summary is None:
+        summary = _build(ws, cache, store, source, tree, progress)
+        if summary is None:
+            return None
+    else:
+        store.touch(tree)
+    worktree = worktree_entries(ws) if selection.worktree and selection.rev is None else []
+    return View(ws, cache, summary, source, worktree, progress)
+
+
+def best(ws: Workspace, selection: Selection, metric: str, direction: str, n: int | None,
+         progress: Progress | None = None) -> list[Item] | None:  # fmt: skip
+    """The leaderboard of an unfiltered selection from its summary; None: rank otherwise."""
+    if n is None:
+        return None
+    found = view(ws, selection, progress)
+    return found.best(metric, direction, n) if found is not None else None
+
+
+# ---------------------------------------------------------------------------- building
+
+
+def _build(ws: Workspace, cache: cache_mod.Cache, store: treeindex.Store, source: Source, tree: str,
+           progress: Progress | None) -> treeindex.Summary | None:  # fmt: skip
+    """The summary of `tree`, from the latest one and what changed, or from a full scan;
+    None when the tree has a run in several files (read as before)."""
+    start = cache.size()
+    latest = store.latest()
+    if latest is not None:
+        built = _patch(ws, cache, latest, source, tree, start, progress)
+        if built is not None:
+            return _saved(store, tree, built)
+    found = _tree_entries(ws, source)
+    if len({e.run_id for e in found}) != len(found):
+        return None
+    recorder = Recorder()
+    _consume(scan_entries(ws, found, progress, recorder=recorder))
+    built = _encode(recorder, [], [], {}, True, start)
+    return _saved(store, tree, built) if recorder.complete else treeindex.decode(built)
+
+
+def _consume(items: Iterator[Item]) -> None:
+    """Run a scan for its recorder; what it skips is warned from the summary, once."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LedgerWarning)
+        for _ in items:
+            pass
+
+
+def _saved(store: treeindex.Store, tree: str, data: bytes) -> treeindex.Summary | None:
+    store.save(tree, data)
+    return treeindex.decode(data)
+
+
+def _patch(ws: Workspace, cache: cache_mod.Cache, latest: tuple[str, treeindex.Summary], source: Source, tree: str,
+           start: int, progress: Progress | None) -> bytes | None:  # fmt: skip
+    """The new summary from an older one and the paths that changed; None: do a full scan."""
+    old_tree, old = latest
+    if old_tree == tree or not old.complete:
+        return None
+    out = gitstore.text(ws.root, "diff-tree", "-r", "--raw", "--no-renames", "--no-abbrev", old_tree, tree, check=False)
+    lines = out.splitlines()
+    if len(lines) > INCREMENTAL_MAX:
+        return None
+    gone: set[str] = set()
+    added: list[Entry] = []
+    for line in lines:
+        meta, _, rel = line.partition("\t")
+        fields = meta.split()
+        if len(fields) != 5:
+            return None
+        path = f"{record.RECORDS_DIR}/{rel}"
+        gone.add(path)
+        new = entry(path, fields[3], source) if fields[4][0] in "AMT" else None
+        if new is not None:
+            added.append(new)
+    keep = [i for i in range(len(old)) if old.row(i)[0] not in gone]
+    kept_ids = {old.row(i)[0].rsplit("/", 1)[-1][:-5] for i in keep}
+    ids = [e.run_id for e in added]
+    if len(set(ids)) != len(ids) or kept_ids.intersection(ids):
+        return None  # a run in several files: let the full scan decide
+    recorder = Recorder()
+    _consume(scan_entries(ws, added, progress, recorder=recorder, cache_from=old.cache_end))
+    if not recorder.complete:
+        return None
+    old_columns = old.columns()
+    columns = {name: [values[i] for i in keep] for name, values in old_columns.items()}
+    warned = [(p, w) for p, w in old.warnings() if p not in gone]
+    rows = [old.rows[i] for i in keep]
+    return _encode(recorder, rows, warned, columns, old.complete, start)
+
+
+def _encode(recorder: Recorder, rows: list[bytes], warned: list[tuple[str, dict[str, Any]]],
+            columns: dict[str, list[float | None]], complete: bool, cache_end: int) -> bytes:  # fmt: skip
+    """Summary bytes: the given rows (and their columns) plus what `recorder` saw."""
+    base = len(rows)
+    for n, (found, head, raw, at) in enumerate(recorder.rows):
+        offset = recorder.offsets.get(found.blob, at if raw is not None else -1)
+        rows.append(f"{found.path}\t{found.blob}\t{offset}\t".encode() + _head_json(head))
+        metrics = head.get("metrics")
+        for name in metrics if isinstance(metrics, dict) else ():
+            column = columns.get(name)
+            if column is None:
+                column = columns[name] = [None] * (base + n)
+            column.extend([None] * (base + n - len(column)))
+            column.append(_value(head, name))
+    total = len(rows)
+    for column in columns.values():
+        column.extend([None] * (total - len(column)))
+    if len(columns) > treeindex.MAX_COLUMNS:
+        ranked = sorted(columns, key=lambda name: -sum(v is not None for v in columns[name]))
+        columns = {name: columns[name] for name in ranked[: treeindex.MAX_COLUMNS]}
+        complete = False
+    for found, why in recorder.skipped:
+        warned.append((found.path, why))
+    lines = [f"{path}\t{json.dumps(why, ensure_ascii=False)}".encode() for path, why in warned]
+    return treeindex.encode(rows, lines, columns, cache_end, complete)
+
+
+def _head_json(head: dict[str, Any]) -> bytes:
+    return json.dumps(head, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _value(head: dict[str, Any], name: str) -> float | None:
+    """`query.metric_value`, with NaN as missing (they rank alike) and no overflow."""
+    try:
+        value = query.metric_value(head, name)
+    except OverflowError:
+        return math.inf if head["metrics"][name] > 0 else -math.inf
+    return None if value is None or math.isnan(value) else value

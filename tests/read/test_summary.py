@@ -1,0 +1,128 @@
+"""The tree summary (read/summary.py, read/treeindex.py) gives exactly the answers of a full
+scan: the same runs, records, warnings and leaderboards, after commits, deletions and
+working-tree edits, and whether it is there, rebuilt, patched or damaged."""
+
+from __future__ import annotations
+
+import shutil
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ledger.core import yamlio
+from ledger.core.workspace import Workspace
+from ledger.errors import LedgerWarning
+from ledger.read import api, query, records, summary
+from ledger.read.sources import Selection, entries
+from support.query_helpers import commit, make, raw_commit, rid, write
+from support.repo import git
+
+METRICS = [("auc", "max"), ("auc", "min"), ("loss", "min"), ("absent", "max")]
+
+
+def _runs(n: int, start: int = 1) -> list[dict[str, Any]]:
+    out = []
+    for k in range(start, start + n):
+        auc: Any = [0.5, 0.7, 0.7, float("nan"), 1, None, -0.0, 0.0][k % 8]
+        metrics = {"auc": auc, "loss": k % 5 / 10} if auc is not None else {"loss": None}
+        out.append(make(k, metrics=metrics, started_at=f"2026-11-27T00:00:{k % 3:02d}.000Z"))
+    return out
+
+
+def full_scan(ws: Workspace, selection: Selection) -> tuple[list[Any], list[str]]:
+    """(records, warnings) of the plain scan, with no summary involved."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        items = list(records.scan_entries(ws, entries(ws, selection)))
+    return sorted((i.record for i in items), key=lambda r: r["id"]), sorted(str(w.message) for w in caught)
+
+
+def summary_scan(ws: Workspace, selection: Selection) -> tuple[list[Any], list[str]]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        view = summary.view(ws, selection)
+        assert view is not None
+        items = list(view.items())
+    return sorted((i.record for i in items), key=lambda r: r["id"]), sorted(str(w.message) for w in caught)
+
+
+def assert_same_answers(ws: Workspace, selection: Selection | None = None) -> None:
+    selection = selection or Selection()
+    expected = full_scan(ws, selection)
+    for _ in range(2):  # built (or patched), then loaded
+        got = summary_scan(ws, selection)
+        assert repr(got) == repr(expected)  # repr: NaN compares equal to itself
+    for metric, direction in METRICS:
+        for n in (1, 3, 10, 100):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", LedgerWarning)
+                plain = query.best(records.scan_entries(ws, entries(ws, selection)), metric, direction, n,
+                                   key=lambda i: i.head)  # fmt: skip
+                fast = summary.best(ws, selection, metric, direction, n)
+            assert fast is not None
+            assert [i.head["id"] for i in fast] == [i.head["id"] for i in plain], (metric, direction, n)
+            assert repr([i.record for i in fast]) == repr([i.record for i in plain])
+
+
+def trees_dir(repo: Path) -> Path:
+    [found] = (repo / ".git" / "ledger-cache").glob("trees-*")
+    return found
+
+
+def test_summary_answers_as_a_full_scan_through_commits_and_edits(repo: Path) -> None:
+    ws = Workspace.find()
+    bad = yamlio.dumps(make(90, auc=0.9)).replace("duration_s: 1.0", "duration_s: 1,0.999")
+    raw_commit(repo, {f"experiments/2026-11/{rid(90)}.yaml": bad.encode(),
+                      f"experiments/2026-11/{rid(91)}.yaml": yamlio.dumps(make(92)).encode()})  # fmt: skip
+    commit(repo, *_runs(20))
+    assert_same_answers(ws)
+    assert len(list(trees_dir(repo).iterdir())) == 1
+    # A new commit: the summary of the new tree is patched from the last one, no full scan.
+    commit(repo, *_runs(3, start=40))
+    real = summary._tree_entries
+    summary._tree_entries = lambda *a: pytest.fail("a full scan for one more commit")  # type: ignore[assignment]
+    try:
+        assert_same_answers(ws)
+    finally:
+        summary._tree_entries = real  # type: ignore[assignment]
+    # A record deleted and one changed in a commit.
+    (repo / "experiments/2026-11" / f"{rid(3)}.yaml").unlink()
+    write(repo, make(4, auc=0.99))
+    git(repo, "add", "-A", "experiments")
+    git(repo, "commit", "-q", "-m", "edit")
+    assert_same_answers(ws)
+    # Uncommitted: a new run, and a newer version of a committed one (newest wins).
+    write(repo, make(60, auc=0.95), make(5, auc=0.01, ended_at="2026-11-28T00:00:00.000Z"))
+    assert_same_answers(ws)
+    assert_same_answers(ws, Selection(rev="HEAD~1"))
+    # Deleting the summaries, or damaging one, changes no answer.
+    shutil.rmtree(trees_dir(repo))
+    assert_same_answers(ws)
+    for path in trees_dir(repo).iterdir():
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 2] + b"x" + data[len(data) // 2 + 1 :])
+    assert_same_answers(ws)
+
+
+@pytest.mark.filterwarnings("ignore::ledger.errors.LedgerWarning")
+def test_library_and_cli_top_rank_from_the_summary_exactly(repo: Path) -> None:
+    commit(repo, *_runs(30))
+    ws = Workspace.find()
+    for metric, direction in METRICS:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", LedgerWarning)
+            plain = query.best(records.scan_entries(ws, entries(ws, Selection())), metric, direction, 5,
+                               key=lambda i: i.head)  # fmt: skip
+        assert api.top(metric, n=5, direction=direction).ids == [i.head["id"] for i in plain]
+    where = api.top("auc", n=5, where="metrics.loss < 0.3").ids
+    assert where and all(r["metrics"]["loss"] < 0.3 for r in api.runs() if r["id"] in where)
+
+
+def test_a_tree_with_one_run_in_two_files_is_read_without_a_summary(repo: Path) -> None:
+    twin = yamlio.dumps(make(1, auc=0.9)).encode()
+    raw_commit(repo, {f"experiments/2026-11/{rid(1)}.yaml": twin, f"experiments/2026-10/{rid(1)}.yaml": twin})
+    ws = Workspace.find()
+    assert summary.view(ws, Selection()) is None
+    assert [i.head["id"] for i in records.scan(ws)] == [rid(1)]
