@@ -16,8 +16,9 @@ and never stops a query.
 from __future__ import annotations
 
 import copy
+import json
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -134,14 +135,27 @@ def _version_key(item: Item, time_of: dict[str, int]) -> tuple[Any, ...]:
 
 
 class Recorder:
-    """What a scan found, for a summary of it (`summary.py`): each run's entry, head and
-    cache line (or its offset, known once written), and each record skipped and why."""
+    """What a scan found, for a summary of it (`summary.py`), kept small: each run's path,
+    blob, head JSON and cache line offset (-1: known once written), each metric's values
+    (`value(head, name)`, in columns), and each record skipped and why."""
 
-    def __init__(self) -> None:
-        self.rows: list[tuple[Entry, dict[str, Any], bytes | None, int]] = []
-        self.skipped: list[tuple[Entry, dict[str, Any]]] = []
+    def __init__(self, value: Callable[[dict[str, Any], str], Any]) -> None:
+        self.value = value
+        self.rows: list[tuple[str, str, int, bytes]] = []
+        self.columns: dict[str, list[Any]] = {}
+        self.skipped: list[tuple[str, dict[str, Any]]] = []
         self.offsets: dict[str, int] = {}
         self.complete = True  # False: something transient (a missing blob) was seen
+
+    def add(self, entry: Entry, head: dict[str, Any], at: int) -> None:
+        row = len(self.rows)
+        head_json = json.dumps(head, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        self.rows.append((entry.path, entry.blob, at, head_json))
+        metrics = head.get("metrics")
+        for name in metrics if isinstance(metrics, dict) else ():
+            column = self.columns.setdefault(name, [])
+            column.extend([None] * (row - len(column)))
+            column.append(self.value(head, name))
 
 
 def scan_entries(
@@ -179,16 +193,16 @@ def scan_entries(
         for entry in by_blob.get(blob, ()):
             if "e" in head and "id" not in head:
                 if recorder is not None:
-                    recorder.skipped.append((entry, head))
+                    recorder.skipped.append((entry.path, head))
                 _warn_skip(_error(head, entry.where))
                 continue
             if head.get("id") != entry.run_id:
                 if recorder is not None:
-                    recorder.skipped.append((entry, {"m": head.get("id")}))
+                    recorder.skipped.append((entry.path, {"m": head.get("id")}))
                 _warn_skip(mismatch(head.get("id"), entry.where))
                 continue
             if recorder is not None:
-                recorder.rows.append((entry, head, raw, at))
+                recorder.add(entry, head, at if raw is not None else -1)
             item = Item(ws.root, entry, head, rec, raw)
             if entry.run_id in multi:
                 pending.setdefault(entry.run_id, []).append(item)

@@ -18,7 +18,7 @@ import heapq
 import json
 import math
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from ledger import gitstore
@@ -38,7 +38,8 @@ class View:
     """The runs of one revision (its tree's summary) plus the working tree's records."""
 
     def __init__(self, ws: Workspace, cache: cache_mod.Cache, summary: treeindex.Summary, source: Source,
-                 worktree: list[Entry], progress: Progress | None):  # fmt: skip
+                 worktree: list[Entry], progress: Progress | None, fallback: Callable[[], Iterator[Item]]):  # fmt: skip
+        self.fallback = fallback  # the same runs without the summary (when a part of it is damaged)
         self.ws = ws
         self.cache = cache
         self.summary = summary
@@ -76,7 +77,12 @@ class View:
             warnings.warn(f"skipped a bad record: {one_line}", LedgerWarning, stacklevel=3)
 
     def items(self) -> Iterator[Item]:
-        self._warn()
+        try:
+            self.summary.rows  # noqa: B018 - read and checked before the first answer
+            self._warn()
+        except treeindex.Damaged:
+            yield from self.fallback()
+            return
         for i in range(len(self.summary)):
             if i not in self.excluded:
                 yield self._item(i)
@@ -85,10 +91,19 @@ class View:
     def best(self, metric: str, direction: str, n: int) -> list[Item]:
         """`query.best` of the runs, ranking from the metric's column: only runs whose
         (missing, value) can reach the top n are decoded and ranked in full."""
-        column = self.summary.column(metric)
-        if column is None:
-            return query.best(self.items(), metric, direction, n, key=lambda item: item.head)
-        self._warn()
+        try:
+            column = self.summary.column(metric)
+            if column is None:
+                return query.best(self.items(), metric, direction, n, key=lambda item: item.head)
+            candidates = self._candidates(column, direction, n)
+            self._warn()
+        except treeindex.Damaged:
+            return query.best(self.fallback(), metric, direction, n, key=lambda item: item.head)
+        return query.best(candidates, metric, direction, n, key=lambda item: item.head)
+
+    def _candidates(self, column: list[float | None], direction: str, n: int) -> list[Item]:
+        """The runs whose (missing, value) is no worse than the n-th best's: the top n is
+        among them, whatever the ties on start time and id decide."""
         excluded = self.excluded
         present = [i for i, v in enumerate(column) if v is not None and i not in excluded]
         sign = -1.0 if direction == "max" else 1.0
@@ -98,8 +113,7 @@ class View:
             chosen = [i for i in present if sign * column[i] <= bar]  # type: ignore[operator]
         else:
             chosen = [i for i in range(len(column)) if i not in excluded]
-        candidates = [self._item(i) for i in chosen] + self.extra
-        return query.best(candidates, metric, direction, n, key=lambda item: item.head)
+        return [self._item(i) for i in chosen] + self.extra
 
 
 def view(ws: Workspace, selection: Selection, progress: Progress | None = None) -> View | None:
@@ -120,15 +134,25 @@ def view(ws: Workspace, selection: Selection, progress: Progress | None = None) 
         return None  # no records folder: nothing to summarise
     source = Source(sha[:12], sha, when)
     store = treeindex.Store(cache.dir, cache_mod.cache_key())
-    summary = store.load(tree)
-    if summary is None:
-        summary = _build(ws, cache, store, source, tree, progress)
-        if summary is None:
-            return None
-    else:
-        store.touch(tree)
     worktree = worktree_entries(ws) if selection.worktree and selection.rev is None else []
-    return View(ws, cache, summary, source, worktree, progress)
+
+    def fallback() -> Iterator[Item]:
+        store.drop(tree)
+        return scan_entries(ws, [*_tree_entries(ws, source), *worktree], progress)
+
+    for _ in range(2):
+        summary = store.load(tree)
+        if summary is None:
+            summary = _build(ws, cache, store, source, tree, progress)
+            if summary is None:
+                return None
+        else:
+            store.touch(tree)
+        try:
+            return View(ws, cache, summary, source, worktree, progress, fallback)
+        except treeindex.Damaged:
+            store.drop(tree)
+    return None
 
 
 def best(ws: Workspace, selection: Selection, metric: str, direction: str, n: int | None,
@@ -156,7 +180,7 @@ def _build(ws: Workspace, cache: cache_mod.Cache, store: treeindex.Store, source
     found = _tree_entries(ws, source)
     if len({e.run_id for e in found}) != len(found):
         return None
-    recorder = Recorder()
+    recorder = Recorder(_value)
     _consume(scan_entries(ws, found, progress, recorder=recorder))
     built = _encode(recorder, [], [], {}, True, start)
     return _saved(store, tree, built) if recorder.complete else treeindex.decode(built)
@@ -181,6 +205,15 @@ def _patch(ws: Workspace, cache: cache_mod.Cache, latest: tuple[str, treeindex.S
     old_tree, old = latest
     if old_tree == tree or not old.complete:
         return None
+    try:
+        return _patched(ws, old, old_tree, source, tree, start, progress)
+    except treeindex.Damaged:
+        return None
+
+
+def _patched(ws: Workspace, old: treeindex.Summary, old_tree: str, source: Source, tree: str, start: int,
+             progress: Progress | None) -> bytes | None:  # fmt: skip
+    old.rows  # noqa: B018 - read and checked whole: every row is looked at
     out = gitstore.text(ws.root, "diff-tree", "-r", "--raw", "--no-renames", "--no-abbrev", old_tree, tree, check=False)
     lines = out.splitlines()
     if len(lines) > INCREMENTAL_MAX:
@@ -202,7 +235,7 @@ def _patch(ws: Workspace, cache: cache_mod.Cache, latest: tuple[str, treeindex.S
     ids = [e.run_id for e in added]
     if len(set(ids)) != len(ids) or kept_ids.intersection(ids):
         return None  # a run in several files: let the full scan decide
-    recorder = Recorder()
+    recorder = Recorder(_value)
     _consume(scan_entries(ws, added, progress, recorder=recorder, cache_from=old.cache_end))
     if not recorder.complete:
         return None
@@ -217,16 +250,12 @@ def _encode(recorder: Recorder, rows: list[bytes], warned: list[tuple[str, dict[
             columns: dict[str, list[float | None]], complete: bool, cache_end: int) -> bytes:  # fmt: skip
     """Summary bytes: the given rows (and their columns) plus what `recorder` saw."""
     base = len(rows)
-    for n, (found, head, raw, at) in enumerate(recorder.rows):
-        offset = recorder.offsets.get(found.blob, at if raw is not None else -1)
-        rows.append(f"{found.path}\t{found.blob}\t{offset}\t".encode() + _head_json(head))
-        metrics = head.get("metrics")
-        for name in metrics if isinstance(metrics, dict) else ():
-            column = columns.get(name)
-            if column is None:
-                column = columns[name] = [None] * (base + n)
-            column.extend([None] * (base + n - len(column)))
-            column.append(_value(head, name))
+    for path, blob, at, head_json in recorder.rows:
+        rows.append(treeindex.row_line(path, blob, recorder.offsets.get(blob, at), head_json))
+    recorder.rows.clear()
+    for name, values in recorder.columns.items():
+        column = columns.setdefault(name, [None] * base)
+        column.extend(values)
     total = len(rows)
     for column in columns.values():
         column.extend([None] * (total - len(column)))
@@ -234,14 +263,9 @@ def _encode(recorder: Recorder, rows: list[bytes], warned: list[tuple[str, dict[
         ranked = sorted(columns, key=lambda name: -sum(v is not None for v in columns[name]))
         columns = {name: columns[name] for name in ranked[: treeindex.MAX_COLUMNS]}
         complete = False
-    for found, why in recorder.skipped:
-        warned.append((found.path, why))
+    warned.extend(recorder.skipped)
     lines = [f"{path}\t{json.dumps(why, ensure_ascii=False)}".encode() for path, why in warned]
     return treeindex.encode(rows, lines, columns, cache_end, complete)
-
-
-def _head_json(head: dict[str, Any]) -> bytes:
-    return json.dumps(head, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def _value(head: dict[str, Any], name: str) -> float | None:

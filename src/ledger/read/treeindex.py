@@ -26,8 +26,9 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import weakref
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,37 +37,75 @@ MAX_COLUMNS = 64  # metric columns per summary (a record set with more ranks fro
 KEEP = 4  # summaries kept per cache key (the trees most recently asked for)
 
 
-class Summary:
-    """One tree's summary, its sections decoded on first use."""
+class Damaged(Exception):
+    """A part of a summary fails its check: answer without the summary."""
 
-    def __init__(self, header: dict[str, Any], sections: dict[str, bytes]):
+
+Reader = Callable[[int, int], bytes]  # (offset in the body, size) -> bytes
+
+
+class Summary:
+    """One tree's summary; each section read (and checked) on first use, and single rows
+    read on their own, so a leaderboard reads one column and a few rows of the file."""
+
+    def __init__(self, header: dict[str, Any], read: Reader):
         self.header = header
-        self.sections = sections
+        self.table: dict[str, list[int]] = header["sections"]
+        self.read = read
         self.cache_end: int = int(header.get("cache_end", 0))
         self.complete: bool = bool(header.get("complete"))  # every metric has a column
+        self.count: int = int(header["n"])
+        self._sections: dict[str, bytes] = {}
         self._rows: list[bytes] | None = None
+        self._starts: list[int] | None = None
+
+    def section(self, name: str) -> bytes | None:
+        if name not in self._sections:
+            if name not in self.table:
+                return None
+            at, size, crc = self.table[name]
+            data = self.read(at, size)
+            if len(data) != size or zlib.crc32(data) != crc:
+                raise Damaged(name)
+            self._sections[name] = data
+        return self._sections[name]
 
     @property
     def rows(self) -> list[bytes]:
-        """`path TAB blob TAB offset TAB head JSON`, one per run."""
+        """`crc path TAB blob TAB offset TAB head JSON`, one per run (the whole section)."""
         if self._rows is None:
-            data = self.sections.get("rows", b"")
+            data = self.section("rows") or b""
             self._rows = data.split(b"\n") if data else []
+            if len(self._rows) != self.count:
+                raise Damaged("rows")
         return self._rows
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return self.count
+
+    def _line(self, i: int) -> bytes:
+        if self._rows is not None:
+            return self._rows[i]
+        if self._starts is None:
+            self._starts = json.loads(self.section("o") or b"[]")
+            if len(self._starts) != self.count + 1:
+                raise Damaged("o")
+        at = self.table["rows"][0] + self._starts[i]
+        line = self.read(at, self._starts[i + 1] - self._starts[i] - 1)
+        if line[8:9] != b" " or line[:8] != b"%08x" % zlib.crc32(line[9:]):
+            raise Damaged("a row")
+        return line
 
     def row(self, i: int) -> tuple[str, str, int]:
-        path, blob, offset, _ = self.rows[i].split(b"\t", 3)
+        path, blob, offset, _ = self._line(i)[9:].split(b"\t", 3)
         return path.decode("utf-8"), blob.decode("ascii"), int(offset)
 
     def head(self, i: int) -> dict[str, Any]:
-        value: dict[str, Any] = json.loads(self.rows[i].split(b"\t", 3)[3])
+        value: dict[str, Any] = json.loads(self._line(i)[9:].split(b"\t", 3)[3])
         return value
 
     def warnings(self) -> list[tuple[str, dict[str, Any]]]:
-        data = self.sections.get("warn", b"")
+        data = self.section("warn") or b""
         out = []
         for line in data.split(b"\n") if data else []:
             path, _, why = line.partition(b"\t")
@@ -76,15 +115,17 @@ class Summary:
     def column(self, metric: str) -> list[float | None] | None:
         """Each run's value for `metric` (None: missing or NaN); None when there is no
         column for it (then rank from the heads)."""
-        data = self.sections.get("m/" + metric)
+        data = self.section("m/" + metric)
         if data is None:
-            return [None] * len(self) if self.complete else None
+            return [None] * self.count if self.complete else None
         values: list[float | None] = json.loads(data)
-        return values if len(values) == len(self) else None
+        if len(values) != self.count:
+            raise Damaged(metric)
+        return values
 
     def columns(self) -> dict[str, list[float | None]]:
         out = {}
-        for name in self.sections:
+        for name in self.table:
             if name.startswith("m/"):
                 column = self.column(name[2:])
                 if column is not None:
@@ -93,7 +134,7 @@ class Summary:
 
     def find(self, run_ids: Iterable[str]) -> set[int]:
         """The rows of these run ids (a record path ends in `/<id>.yaml`)."""
-        data = self.sections.get("rows", b"")
+        data = self.section("rows") or b""
         found = set()
         for run_id in run_ids:
             needle = f"/{run_id}.yaml\t".encode()
@@ -104,12 +145,21 @@ class Summary:
         return found
 
 
+def row_line(path: str, blob: str, offset: int, head_json: bytes) -> bytes:
+    """One row of the `rows` section, with its own checksum."""
+    rest = f"{path}\t{blob}\t{offset}\t".encode() + head_json
+    return b"%08x " % zlib.crc32(rest) + rest
+
+
 def encode(
     rows: Sequence[bytes], warnings: Sequence[bytes], columns: dict[str, list[float | None]], cache_end: int,
     complete: bool,
 ) -> bytes:  # fmt: skip
     """The bytes of a summary file."""
-    sections = {"rows": b"\n".join(rows), "warn": b"\n".join(warnings)}
+    starts = [0]
+    for row in rows:
+        starts.append(starts[-1] + len(row) + 1)
+    sections = {"rows": b"\n".join(rows), "o": json.dumps(starts).encode(), "warn": b"\n".join(warnings)}
     for name, values in columns.items():
         sections["m/" + name] = json.dumps(values, separators=(",", ":")).encode("utf-8")
     table: dict[str, list[int]] = {}
@@ -117,29 +167,35 @@ def encode(
     for name, data in sections.items():
         table[name] = [at, len(data), zlib.crc32(data)]
         at += len(data)
-    header = {"cache_end": cache_end, "complete": complete, "sections": table}
+    header = {"n": len(rows), "cache_end": cache_end, "complete": complete, "sections": table}
     return MAGIC + json.dumps(header, separators=(",", ":")).encode("utf-8") + b"\n" + b"".join(sections.values())
 
 
-def decode(data: bytes, wanted: Iterable[str] | None = None) -> Summary | None:
-    """A summary from its bytes; None if anything in it fails its check."""
+def _header(first: bytes) -> tuple[dict[str, Any], int] | None:
+    """The header of a summary and where its body starts, from its first bytes."""
+    if not first.startswith(MAGIC):
+        return None
+    end = first.find(b"\n", len(MAGIC))
+    if end < 0:
+        return None
     try:
-        if not data.startswith(MAGIC):
-            return None
-        end = data.index(b"\n", len(MAGIC))
-        header = json.loads(data[len(MAGIC) : end])
-        body = end + 1
-        sections = {}
-        names = header["sections"] if wanted is None else [n for n in wanted if n in header["sections"]]
-        for name in names:
-            at, size, crc = header["sections"][name]
-            part = data[body + at : body + at + size]
-            if len(part) != size or zlib.crc32(part) != crc:
-                return None
-            sections[name] = part
-        return Summary(header, sections)
+        header = json.loads(first[len(MAGIC) : end])
+        int(header["n"]), dict(header["sections"])
     except (ValueError, KeyError, TypeError):
         return None
+    return header, end + 1
+
+
+def decode(data: bytes) -> Summary | None:
+    """A summary held in memory (one just built)."""
+    found = _header(data[:HEADER_MAX])
+    if found is None:
+        return None
+    header, body = found
+    return Summary(header, lambda at, size: data[body + at : body + at + size])
+
+
+HEADER_MAX = 1 << 16
 
 
 class Store:
@@ -152,14 +208,33 @@ class Store:
         return self.dir / tree
 
     def load(self, tree: str) -> Summary | None:
+        """The summary of `tree`, read from its file as it is used."""
         try:
-            data = self.path(tree).read_bytes()
+            fd = os.open(self.path(tree), os.O_RDONLY)
         except OSError:
             return None
-        summary = decode(data)
-        if summary is None:
+        try:
+            found = _header(os.pread(fd, HEADER_MAX, 0))
+        except OSError:
+            found = None
+        if found is None:
+            os.close(fd)
             self._drop(tree)
+            return None
+        header, body = found
+
+        def read(at: int, size: int) -> bytes:
+            try:
+                return os.pread(fd, size, body + at)
+            except OSError:
+                return b""  # fails its check
+
+        summary = Summary(header, read)
+        weakref.finalize(summary, os.close, fd)  # the file stays open while the summary is used
         return summary
+
+    def drop(self, tree: str) -> None:
+        self._drop(tree)
 
     def latest(self) -> tuple[str, Summary] | None:
         """The most recently used summary (to build the next one from)."""
