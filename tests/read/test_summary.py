@@ -126,3 +126,24 @@ def test_a_tree_with_one_run_in_two_files_is_read_without_a_summary(repo: Path) 
     ws = Workspace.find()
     assert summary.view(ws, Selection()) is None
     assert [i.head["id"] for i in records.scan(ws)] == [rid(1)]
+
+
+@pytest.mark.filterwarnings("ignore::ledger.errors.LedgerWarning")
+def test_leaderboards_of_kept_runs_and_row_searches_match_a_full_scan(repo: Path) -> None:
+    runs = _runs(40)
+    for k, rec in enumerate(runs):
+        rec["status"] = "finished" if k % 3 else "failed"
+        rec["baseline"] = k in (4, 9)
+    commit(repo, *runs)
+    ws = Workspace.find()
+    view = summary.view(ws, Selection())
+    assert view is not None
+    everything = list(records.scan_entries(ws, entries(ws, Selection())))
+    for metric, direction in METRICS:
+        for n in (1, 2, 5, 50):
+            for keep in (lambda h: h.get("status") == "finished", lambda h: h.get("status") == "failed"):
+                plain = query.best([i for i in everything if keep(i.head)], metric, direction, n, key=lambda i: i.head)
+                fast = view.best(metric, direction, n, keep)
+                assert [i.head["id"] for i in fast] == [i.head["id"] for i in plain], (metric, direction, n)
+    flagged = {i.head["id"] for i in view.matching([b'"baseline":true'])}
+    assert flagged == {rec["id"] for rec in runs if rec["baseline"]}

@@ -27,6 +27,29 @@ def ls_tree(root: Path, rev: str, prefix: str) -> list[tuple[str, str]]:
     return entries
 
 
+def ls_tree_paths(root: Path, rev: str, paths: list[str]) -> list[tuple[str, str]]:
+    """(path, blob id) of those of `paths` that are files at `rev` (literal paths)."""
+    if not paths:
+        return []
+    out = git(root, "--literal-pathspecs", "ls-tree", "-z", "--full-tree", rev, "--", *paths, check=False)
+    entries = []
+    for item in out.split(b"\0"):
+        meta, _, path = item.partition(b"\t")
+        parts = meta.split()
+        if len(parts) == 3 and parts[1] == b"blob":
+            entries.append((path.decode("utf-8", "replace"), parts[2].decode()))
+    return entries
+
+
+def existing_objects(root: Path, names: list[str]) -> set[str]:
+    """Those of `names` (full object ids) that the repository has, in one call."""
+    wanted = [n for n in names if n and all(c in "0123456789abcdef" for c in n)]
+    if not wanted:
+        return set()
+    out = git(root, "cat-file", "--batch-check=%(objectname)", input="".join(f"{n}\n" for n in wanted).encode())
+    return {line for line in out.decode("ascii", "replace").splitlines() if " " not in line}
+
+
 def untracked_and_modified(root: Path, prefix: str, *, modified: bool = True) -> list[str]:
     """Files under `prefix` that differ from HEAD in the working tree: new ones, and with
     `modified` changed ones too (that part stats every tracked file, so it costs more)."""

@@ -36,7 +36,7 @@ FORMAT = 3  # 3: verdicts of the reader that shifted numeric slots (`1,0.999`) a
 # head per run): the standard decoder's own scanner, which raises StopIteration on non-JSON.
 _scan = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
 DIRNAME = "ledger-cache"
-HEAD_FIELDS = ("id", "name", "status", "experiment", "started_at", "metrics")
+HEAD_FIELDS = ("id", "name", "status", "experiment", "started_at", "baseline", "metrics")
 
 
 def cache_key() -> str:

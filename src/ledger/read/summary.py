@@ -18,7 +18,7 @@ import heapq
 import json
 import math
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from ledger import gitstore
@@ -88,32 +88,60 @@ class View:
                 yield self._item(i)
         yield from self.extra
 
-    def best(self, metric: str, direction: str, n: int) -> list[Item]:
-        """`query.best` of the runs, ranking from the metric's column: only runs whose
-        (missing, value) can reach the top n are decoded and ranked in full."""
+    def best(self, metric: str, direction: str, n: int, keep: Keep | None = None) -> list[Item]:
+        """`query.best` of the runs (those whose head `keep` takes), ranking from the
+        metric's column: only runs whose (missing, value) can reach the top n are decoded
+        and ranked in full."""
         try:
             column = self.summary.column(metric)
             if column is None:
-                return query.best(self.items(), metric, direction, n, key=lambda item: item.head)
-            candidates = self._candidates(column, direction, n)
+                return query.best(_kept(self.items(), keep), metric, direction, n, key=lambda item: item.head)
+            candidates = self._candidates(column, direction, n, keep)
             self._warn()
         except treeindex.Damaged:
-            return query.best(self.fallback(), metric, direction, n, key=lambda item: item.head)
+            return query.best(_kept(self.fallback(), keep), metric, direction, n, key=lambda item: item.head)
         return query.best(candidates, metric, direction, n, key=lambda item: item.head)
 
-    def _candidates(self, column: list[float | None], direction: str, n: int) -> list[Item]:
-        """The runs whose (missing, value) is no worse than the n-th best's: the top n is
-        among them, whatever the ties on start time and id decide."""
+    def _candidates(self, column: list[float | None], direction: str, n: int, keep: Keep | None) -> list[Item]:
+        """The (kept) runs whose (missing, value) is no worse than the n-th best kept run's:
+        the top n is among them, whatever the ties on start time and id decide."""
         excluded = self.excluded
         present = [i for i, v in enumerate(column) if v is not None and i not in excluded]
         sign = -1.0 if direction == "max" else 1.0
-        if len(present) > n:
-            top = heapq.nsmallest(n, present, key=lambda i: sign * column[i])  # type: ignore[operator]
-            bar = sign * column[top[-1]]  # type: ignore[operator]
-            chosen = [i for i in present if sign * column[i] <= bar]  # type: ignore[operator]
-        else:
-            chosen = [i for i in range(len(column)) if i not in excluded]
-        return [self._item(i) for i in chosen] + self.extra
+        extra = list(_kept(self.extra, keep))
+        if keep is None:
+            if len(present) > n:
+                top = heapq.nsmallest(n, present, key=lambda i: sign * column[i])  # type: ignore[operator]
+                bar = sign * column[top[-1]]  # type: ignore[operator]
+                return [self._item(i) for i in present if sign * column[i] <= bar] + extra  # type: ignore[operator]
+            return [self._item(i) for i in range(len(column)) if i not in excluded] + extra
+        chosen: list[Item] = []
+        nth: float | None = None  # the n-th kept run's score, once found
+        for i in sorted(present, key=lambda i: sign * column[i]):  # type: ignore[operator]
+            score = sign * column[i]  # type: ignore[operator]
+            if nth is not None and score > nth:
+                return chosen + extra
+            item = self._item(i)
+            if keep(item.head):
+                chosen.append(item)
+                if len(chosen) == n:
+                    nth = score
+        missing = (self._item(i) for i in range(len(column)) if column[i] is None and i not in excluded)
+        return chosen + list(_kept(missing, keep)) + extra
+
+    def matching(self, needles: list[bytes]) -> list[Item]:
+        """The runs whose summary row holds any of `needles` (a cheap first cut: the caller
+        checks the heads), plus the working tree's runs."""
+        rows = self.summary.rows
+        found = [i for i, row in enumerate(rows) if i not in self.excluded and any(n in row for n in needles)]
+        return [self._item(i) for i in found] + self.extra
+
+
+Keep = Callable[[dict[str, Any]], bool]
+
+
+def _kept(items: Iterable[Item], keep: Keep | None) -> Iterator[Item]:
+    return iter(items) if keep is None else (item for item in items if keep(item.head))
 
 
 def view(ws: Workspace, selection: Selection, progress: Progress | None = None) -> View | None:

@@ -24,6 +24,7 @@ from ledger.errors import LedgerError, RecordError
 from ledger.read import query
 from ledger.read import records as store
 from ledger.read.known import Known
+from ledger.read.sources import Selection
 
 _COMMIT_RE_LEN = (40, 64)
 
@@ -159,6 +160,32 @@ def _records_at(ws: Workspace, rev: str | None) -> dict[str, str]:
     }  # fmt: skip
 
 
+def _changes(
+    ws: Workspace, fork_point: str | None, head_commit: str
+) -> tuple[dict[str, str], dict[str, str], tuple[str, ...]]:
+    """(path -> blob at the fork point, of the record files the branch changed; path -> blob
+    at HEAD of those it added or changed; run ids of those it removed), from `git diff-tree`
+    rather than listing both trees."""
+    if fork_point is None:
+        return {}, _records_at(ws, head_commit), ()
+    before: dict[str, str] = {}
+    touched: dict[str, str] = {}
+    removed = []
+    changed = [
+        (p, sha) for p, sha in gitstore.changed_paths(ws.root, fork_point, head_commit) if record.run_id_from_path(p)
+    ]
+    old_blobs = dict(gitstore.ls_tree_paths(ws.root, fork_point, [p for p, _ in changed]))
+    for path, sha in changed:
+        if path in old_blobs:
+            before[path] = old_blobs[path]
+        if sha is None:
+            if path in old_blobs:
+                removed.append(record.run_id_from_path(path) or path)
+        else:
+            touched[path] = sha
+    return before, touched, tuple(sorted(removed))
+
+
 def _parse_blobs(ws: Workspace, wanted: dict[str, str], label: str) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
     """The records among `wanted` (path -> blob id) that parse, and path -> problem for the rest."""
     parsed: dict[str, dict[str, Any]] = {}
@@ -217,14 +244,22 @@ def _changed_fields(old: dict[str, Any] | None, new: dict[str, Any]) -> tuple[st
 
 
 def _find_baseline(
-    settings: _config.Config, base_records: list[dict[str, Any]], new: list[dict[str, Any]]
+    settings: _config.Config, base_items: list[store.Item], new: list[dict[str, Any]]
 ) -> dict[str, Any] | None:
-    if settings.baseline:
-        for rec in [*base_records, *new]:
-            if rec["id"] == settings.baseline or rec.get("name") == settings.baseline:
+    """The baseline named in ledger.yaml (BASE's runs by id order, then the new ones), else
+    BASE's newest run flagged `baseline: true` (the heads decide; one record is read)."""
+    name = settings.baseline
+    if name:
+        for item in base_items:
+            if item.head["id"] == name or item.head.get("name") == name:
+                return item.record
+        for rec in new:
+            if rec["id"] == name or rec.get("name") == name:
                 return rec
-    flagged = [r for r in base_records if r.get("baseline") is True]
-    return max(flagged, key=lambda r: (r.get("started_at") or "", r["id"])) if flagged else None
+    flagged = [i for i in base_items if i.head.get("baseline") is True]
+    if not flagged:
+        return None
+    return max(flagged, key=lambda i: (i.head.get("started_at") or "", i.head["id"])).record
 
 
 def _verdict(rec: dict[str, Any], value: float | None, reference: float | None, direction: str) -> str:
@@ -263,15 +298,16 @@ def review(
     asked = metric
     metric = metric or settings.primary_metric
 
-    before = _records_at(ws, fork_point)
-    after = _records_at(ws, head_commit)
-    touched = {p: sha for p, sha in after.items() if before.get(p) != sha}
-    removed = tuple(sorted(record.run_id_from_path(p) or p for p in before if p not in after))
+    before, touched, removed = _changes(ws, fork_point, head_commit)
     new, invalid = _parse_blobs(ws, touched, head)
     old, _ = _parse_blobs(ws, {p: before[p] for p in touched if p in before}, "base")
 
-    base_records = [item.record for item in store.from_revision(ws, base_commit)]
-    everyone = [*new.values(), *base_records]
+    # BASE's runs through the read path's one reader (its cache and tree summary): their
+    # small heads decide; whole records are read only for the best run and the baseline.
+    at_base = Selection(rev=base_commit, worktree=False)
+    base_items = sorted(store.scan(ws, at_base), key=lambda i: str(i.head["id"]))
+    base_heads = [i.head for i in base_items]
+    everyone = [*new.values(), *base_heads]
     if asked:
         names = Known()
         for rec in everyone:
@@ -284,15 +320,28 @@ def review(
     direction = direction or (settings.direction(metric) if metric else "max")
     best_on_base = None
     if metric:
-        ranked = query.leaderboard([r for r in base_records if r.get("status") == "finished"], metric, direction)
-        if ranked and _usable(query.metric_value(ranked[0], metric)):
-            best_on_base = ranked[0]
-    baseline = _find_baseline(settings, base_records, list(new.values()))
+        finished = [i for i in base_items if i.head.get("status") == "finished"]
+        ranked = query.best(finished, metric, direction, 1, key=lambda i: i.head)
+        if ranked and _usable(query.metric_value(ranked[0].head, metric)):
+            best_on_base = ranked[0].record
+    baseline = _find_baseline(settings, base_items, list(new.values()))
     best_value = query.metric_value(best_on_base, metric) if best_on_base and metric else None
     baseline_value = query.metric_value(baseline, metric) if baseline and metric else None
 
-    files = {p for p, _ in gitstore.ls_tree(ws.root, head_commit, record.RECORDS_DIR)}
+    # Which of the new runs' code patches the branch has (only record sidecars count).
+    patches = {
+        str(r["code"]["patch"]) for r in new.values() if isinstance(r.get("code"), dict) and r["code"].get("patch")
+    }
+    inside = sorted(p for p in patches if p.startswith(record.RECORDS_DIR + "/"))
+    files = {p for p, _ in gitstore.ls_tree_paths(ws.root, head_commit, inside)}
     known: dict[str, bool] = {}
+    # Code commits the repository does not have are not in HEAD's history: one lookup for
+    # all of them instead of one `merge-base --is-ancestor` each.
+    commits = {
+        str(r["code"]["commit"]) for r in new.values() if isinstance(r.get("code"), dict) and r["code"].get("commit")
+    }
+    present = gitstore.existing_objects(ws.root, sorted(c for c in commits if len(c) in _COMMIT_RE_LEN))
+    known.update({c: False for c in commits if c not in present})
     entries = []
     for path in sorted(new, key=lambda p: (new[p].get("started_at") or "", new[p]["id"])):
         rec = new[path]
