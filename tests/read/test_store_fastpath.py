@@ -12,8 +12,7 @@ import pytest
 
 from ledger.core import schema, yamlio
 from ledger.errors import RecordError
-from ledger.read import fastschema, fastyaml
-from ledger.read import records as store
+from ledger.read import bulkread, fastschema, fastyaml
 from support.fastpath import TRICKY, VALUES, full_record, same
 from support.query_helpers import make
 
@@ -155,7 +154,7 @@ def test_fastyaml_declines_deep_nesting_and_the_loader_refuses_it() -> None:
     text = "".join("  " * i + "k:\n" for i in range(40)) + "  " * 40 + "v: 1\n"
     with pytest.raises(fastyaml.NotCanonical):
         fastyaml.parse(text)
-    assert "e" in store.analyze(text.encode())
+    assert "e" in bulkread.analyze(text.encode())
 
 
 # ---------------------------------------------------------------------------- fastschema

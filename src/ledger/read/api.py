@@ -24,11 +24,10 @@ from typing import TYPE_CHECKING, Any, overload
 
 from ledger.core.workspace import Workspace
 from ledger.read import liveness, query
-from ledger.read.bulkread import Progress
 from ledger.read.filter import Filter, compile_filter
 from ledger.read.known import Known, check_field, column_kind, lookup
 from ledger.read.records import Item, scan
-from ledger.read.sources import Selection
+from ledger.read.sources import Progress, Selection
 
 if TYPE_CHECKING:
     import pandas

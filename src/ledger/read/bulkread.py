@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from ledger import gitstore
@@ -25,8 +25,8 @@ from ledger.core.workspace import Workspace
 from ledger.errors import RecordError, UnsupportedVersion
 from ledger.read import cache as cache_mod
 from ledger.read import fastschema, shapes
+from ledger.read.sources import Progress
 
-Progress = Callable[[int, int], None]
 PARALLEL_MIN = 1500  # uncached blobs worth forking workers for
 WORKERS = 4
 BATCH_BYTES = 1 << 18

@@ -27,10 +27,8 @@ from ledger import gitstore
 from ledger.core import record, yamlio
 from ledger.core.workspace import Workspace
 from ledger.errors import LedgerError, LedgerWarning, RecordError, RunNotFound, UnsupportedVersion
-from ledger.read import bulkread
 from ledger.read import cache as cache_mod
-from ledger.read.bulkread import Progress, analyze
-from ledger.read.sources import Entry, Selection, entries, worktree_entries
+from ledger.read.sources import Entry, Progress, Selection, entries, worktree_entries
 
 
 @dataclass(frozen=True)
@@ -81,6 +79,8 @@ class Item:
         data = self._data
         if data is None:
             [(_, _, data)] = list(gitstore.iter_blobs(self.root, [self.blob], yamlio.MAX_BYTES))
+        from ledger.read.bulkread import analyze  # the parsers: only when something is parsed
+
         payload = analyze(data)
         if "r" not in payload:
             raise _error(payload, f"{self.origin}:{self.path}")
@@ -110,6 +110,8 @@ def _error(payload: dict[str, Any], where: str) -> RecordError:
 
 def parse_record(data: bytes, source: str, expected_path: str | None = None) -> dict[str, Any]:
     """Parse and validate one record blob; RecordError on anything wrong with it."""
+    from ledger.read.bulkread import analyze
+
     payload = analyze(data)
     if "e" in payload:
         raise _error(payload, source)
@@ -219,6 +221,13 @@ def scan_entries(
     # In listing order, not sorted: trees list paths in about the order the pack stores
     # their blobs, and git reads deltas far faster in pack order than at random.
     todo = [blob for blob in by_blob if blob in missing]
+    if not todo:
+        if cache is not None and cache.damaged:
+            cache.repair()
+        yield from _newest(pending, time_of)
+        return
+    from ledger.read import bulkread  # the parsers: a warm scan never imports them
+
     if cache is not None and bulkread.parallel_worthwhile(len(todo)):
         in_git = [b for b in todo if b not in data]
         for blob, head, worker_raw in bulkread.parse_in_workers(ws, cache, in_git, progress, offsets):
@@ -229,6 +238,10 @@ def scan_entries(
         yield from emit(blob, head, rec, None)
     if cache is not None and (cache.damaged or todo):
         cache.repair()
+    yield from _newest(pending, time_of)
+
+
+def _newest(pending: dict[str, list[Item]], time_of: dict[str, int]) -> Iterator[Item]:
     for candidates in pending.values():
         yield max(candidates, key=lambda item: _version_key(item, time_of))
 

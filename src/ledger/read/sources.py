@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -21,6 +22,7 @@ from ledger.core.workspace import Workspace
 from ledger.errors import LedgerError, UsageError
 
 WORKTREE = "worktree"
+Progress = Callable[[int, int], None]  # (done, total) of a scan's parsing
 
 
 @dataclass(frozen=True)

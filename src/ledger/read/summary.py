@@ -27,9 +27,8 @@ from ledger.core.workspace import Workspace
 from ledger.errors import LedgerWarning, UsageError
 from ledger.read import cache as cache_mod
 from ledger.read import query, treeindex
-from ledger.read.bulkread import Progress
 from ledger.read.records import Item, Recorder, _error, mismatch, open_cache, scan_entries
-from ledger.read.sources import Entry, Selection, Source, _commit, _tree_entries, entry, worktree_entries
+from ledger.read.sources import Entry, Progress, Selection, Source, _commit, _tree_entries, entry, worktree_entries
 
 INCREMENTAL_MAX = 2000  # changed paths worth patching a summary for (more: a full scan)
 
@@ -211,7 +210,7 @@ def _build(ws: Workspace, cache: cache_mod.Cache, store: treeindex.Store, source
     recorder = Recorder(_value)
     _consume(scan_entries(ws, found, progress, recorder=recorder))
     built = _encode(recorder, [], [], {}, True, start)
-    return _saved(store, tree, built) if recorder.complete else treeindex.decode(built)
+    return _saved(store, tree, built) if recorder.complete else treeindex.decode(b"".join(built))
 
 
 def _consume(items: Iterator[Item]) -> None:
@@ -222,13 +221,17 @@ def _consume(items: Iterator[Item]) -> None:
             pass
 
 
-def _saved(store: treeindex.Store, tree: str, data: bytes) -> treeindex.Summary | None:
-    store.save(tree, data)
-    return treeindex.decode(data)
+def _saved(store: treeindex.Store, tree: str, pieces: list[bytes]) -> treeindex.Summary | None:
+    """The summary saved, read back from its file as used; else from memory."""
+    if store.save(tree, pieces):
+        found = store.load(tree)
+        if found is not None:
+            return found
+    return treeindex.decode(b"".join(pieces))
 
 
 def _patch(ws: Workspace, cache: cache_mod.Cache, latest: tuple[str, treeindex.Summary], source: Source, tree: str,
-           start: int, progress: Progress | None) -> bytes | None:  # fmt: skip
+           start: int, progress: Progress | None) -> list[bytes] | None:  # fmt: skip
     """The new summary from an older one and the paths that changed; None: do a full scan."""
     old_tree, old = latest
     if old_tree == tree or not old.complete:
@@ -240,7 +243,7 @@ def _patch(ws: Workspace, cache: cache_mod.Cache, latest: tuple[str, treeindex.S
 
 
 def _patched(ws: Workspace, old: treeindex.Summary, old_tree: str, source: Source, tree: str, start: int,
-             progress: Progress | None) -> bytes | None:  # fmt: skip
+             progress: Progress | None) -> list[bytes] | None:  # fmt: skip
     old.rows  # noqa: B018 - read and checked whole: every row is looked at
     out = gitstore.text(ws.root, "diff-tree", "-r", "--raw", "--no-renames", "--no-abbrev", old_tree, tree, check=False)
     lines = out.splitlines()
@@ -275,7 +278,7 @@ def _patched(ws: Workspace, old: treeindex.Summary, old_tree: str, source: Sourc
 
 
 def _encode(recorder: Recorder, rows: list[bytes], warned: list[tuple[str, dict[str, Any]]],
-            columns: dict[str, list[float | None]], complete: bool, cache_end: int) -> bytes:  # fmt: skip
+            columns: dict[str, list[float | None]], complete: bool, cache_end: int) -> list[bytes]:  # fmt: skip
     """Summary bytes: the given rows (and their columns) plus what `recorder` saw."""
     base = len(rows)
     for path, blob, at, head_json in recorder.rows:

@@ -154,21 +154,29 @@ def row_line(path: str, blob: str, offset: int, head_json: bytes) -> bytes:
 def encode(
     rows: Sequence[bytes], warnings: Sequence[bytes], columns: dict[str, list[float | None]], cache_end: int,
     complete: bool,
-) -> bytes:  # fmt: skip
-    """The bytes of a summary file."""
+) -> list[bytes]:  # fmt: skip
+    """A summary file as a list of pieces to write one after the other (the rows are not
+    joined into one more copy of themselves)."""
     starts = [0]
-    for row in rows:
+    crc = 0
+    for k, row in enumerate(rows):
+        crc = zlib.crc32(row, crc)
+        if k < len(rows) - 1:
+            crc = zlib.crc32(b"\n", crc)
         starts.append(starts[-1] + len(row) + 1)
-    sections = {"rows": b"\n".join(rows), "o": json.dumps(starts).encode(), "warn": b"\n".join(warnings)}
+    size = max(0, starts[-1] - 1)
+    pieces: list[bytes] = [row + b"\n" for row in rows[:-1]] + list(rows[-1:])
+    sections: dict[str, bytes] = {"o": json.dumps(starts).encode(), "warn": b"\n".join(warnings)}
     for name, values in columns.items():
         sections["m/" + name] = json.dumps(values, separators=(",", ":")).encode("utf-8")
-    table: dict[str, list[int]] = {}
-    at = 0
+    table: dict[str, list[int]] = {"rows": [0, size, crc]}
+    at = size
     for name, data in sections.items():
         table[name] = [at, len(data), zlib.crc32(data)]
         at += len(data)
     header = {"n": len(rows), "cache_end": cache_end, "complete": complete, "sections": table}
-    return MAGIC + json.dumps(header, separators=(",", ":")).encode("utf-8") + b"\n" + b"".join(sections.values())
+    first = MAGIC + json.dumps(header, separators=(",", ":")).encode("utf-8") + b"\n"
+    return [first, *pieces, *sections.values()]
 
 
 def _header(first: bytes) -> tuple[dict[str, Any], int] | None:
@@ -255,14 +263,14 @@ class Store:
         except OSError:
             pass
 
-    def save(self, tree: str, data: bytes) -> None:
-        """Write atomically; keep the KEEP most recent summaries."""
+    def save(self, tree: str, pieces: list[bytes]) -> bool:
+        """Write atomically; keep the KEEP most recent summaries. Whether it was written."""
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".tmp-")
             try:
                 with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
+                    fh.writelines(pieces)
                 os.replace(tmp, self.path(tree))
             except OSError:
                 os.unlink(tmp)
@@ -271,7 +279,8 @@ class Store:
             for old in found[KEEP:]:
                 old.unlink()
         except OSError:
-            pass
+            return False
+        return True
 
     def _drop(self, tree: str) -> None:
         try:
