@@ -105,7 +105,7 @@ def test_a_comma_number_cannot_win_the_leaderboard(repo: Path) -> None:
 def test_run_with_an_invalid_date_override_keeps_it_as_text(repo: Path) -> None:
     assert capture_params.parse_override("when=2026-13-45") == (["when"], "2026-13-45")
     assert capture_params.parse_override("flag=!!bool x") == (["flag"], "!!bool x")
-    proc = ledger_cli(repo, "run", "-p", "when=2026-13-45", "--", "python", "train.py")
+    proc = ledger_cli(repo, "run", "-p", "+when=2026-13-45", "--", "python", "train.py")
     assert proc.returncode == 0, proc.stderr
     shown = ledger_cli(repo, "ls", "--format", "json")
     [run] = json.loads(shown.stdout)

@@ -222,12 +222,33 @@ def leaderboard(
             check_field(field)
     way = direction or ws.config.direction(name)
     known = Known()
-    items = scan_items(ws, selection, where, progress, known=known)
-    having = (item for item in items if query.metric_value(item.head, name) is not None)
-    ranked = query.best(having, name, way, n, key=lambda item: item.head)
+    ranked = _from_summary(ws, selection, where, name, way, n, known, progress)
+    if ranked is None:
+        items = scan_items(ws, selection, where, progress, known=known)
+        having = (item for item in items if query.metric_value(item.head, name) is not None)
+        ranked = query.best(having, name, way, n, key=lambda item: item.head)
     known.check("metric", name)
     _check_columns(ws, selection, columns, known, ranked)
     return Runs(ranked)
+
+
+def _from_summary(
+    ws: Workspace, selection: Selection | None, where: str | Filter | None, metric: str, direction: str,
+    n: int | None, known: Known, progress: Progress | None,
+) -> list[Item] | None:  # fmt: skip
+    """The unfiltered leaderboard of one revision from its tree summary (`read.summary`):
+    one metric column ranked, only the runs that can make the top read; None otherwise."""
+    if where is not None or n is None:
+        return None
+    from ledger.read import summary
+
+    view = summary.view(ws, selection or Selection(), progress)
+    names = view.metric_names() if view is not None else None
+    if view is None or names is None:
+        return None
+    known.runs += view.count()
+    known.names["metric"].update(names)
+    return view.best(metric, direction, n, shown=lambda item: _shown(ws, item), having=True)
 
 
 def _check_columns(

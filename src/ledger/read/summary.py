@@ -87,46 +87,78 @@ class View:
                 yield self._item(i)
         yield from self.extra
 
-    def best(self, metric: str, direction: str, n: int, keep: Keep | None = None) -> list[Item]:
-        """`query.best` of the runs (those whose head `keep` takes), ranking from the
-        metric's column: only runs whose (missing, value) can reach the top n are decoded
-        and ranked in full."""
+    def count(self) -> int:
+        """How many runs the scan has (the revision's, less those the working tree replaces,
+        plus the working tree's)."""
+        return len(self.summary) - len(self.excluded) + len(self.extra)
+
+    def metric_names(self) -> set[str] | None:
+        """Every metric name a run of the scan has; None when the summary cannot tell."""
+        if not self.summary.complete:
+            return None
+        names = {name[2:] for name in self.summary.table if name.startswith("m/")}
+        for item in self.extra:
+            metrics = item.head.get("metrics")
+            if isinstance(metrics, dict):
+                names.update(str(k) for k in metrics)
+        return names
+
+    def best(
+        self, metric: str, direction: str, n: int, keep: Keep | None = None, *,
+        shown: Callable[[Item], Item] | None = None, having: bool = False,
+    ) -> list[Item]:  # fmt: skip
+        """`query.best` of the runs (those whose head `keep` takes; with `having`, only those
+        that have the metric; each as `shown` shows it), ranking from the metric's column:
+        only runs whose value can reach the top n are decoded and ranked in full."""
         try:
             column = self.summary.column(metric)
             if column is None:
-                return query.best(_kept(self.items(), keep), metric, direction, n, key=lambda item: item.head)
-            candidates = self._candidates(column, direction, n, keep)
+                return _best(self.items(), metric, direction, n, keep, shown, having)
+            candidates = self._candidates(column, direction, n, keep, shown, having)
             self._warn()
         except treeindex.Damaged:
-            return query.best(_kept(self.fallback(), keep), metric, direction, n, key=lambda item: item.head)
-        return query.best(candidates, metric, direction, n, key=lambda item: item.head)
+            return _best(self.fallback(), metric, direction, n, keep, shown, having)
+        return _best(candidates, metric, direction, n, None, None, having)
 
-    def _candidates(self, column: list[float | None], direction: str, n: int, keep: Keep | None) -> list[Item]:
-        """The (kept) runs whose (missing, value) is no worse than the n-th best kept run's:
-        the top n is among them, whatever the ties on start time and id decide."""
+    def _candidates(
+        self, column: list[float | None], direction: str, n: int, keep: Keep | None,
+        shown: Callable[[Item], Item] | None, having: bool,
+    ) -> list[Item]:  # fmt: skip
+        """The runs whose (missing, value) is no worse than the n-th best kept run's: the
+        top n is among them, whatever the ties on start time and id decide. A value of
+        None is a missing metric, NaN ranks with the missing ones (`query.rank_key`)."""
         excluded = self.excluded
-        present = [i for i, v in enumerate(column) if v is not None and i not in excluded]
+        numbers = [i for i, v in enumerate(column) if v is not None and v == v and i not in excluded]
         sign = -1.0 if direction == "max" else 1.0
-        extra = list(_kept(self.extra, keep))
-        if keep is None:
-            if len(present) > n:
-                top = heapq.nsmallest(n, present, key=lambda i: sign * column[i])  # type: ignore[operator]
-                bar = sign * column[top[-1]]  # type: ignore[operator]
-                return [self._item(i) for i in present if sign * column[i] <= bar] + extra  # type: ignore[operator]
-            return [self._item(i) for i in range(len(column)) if i not in excluded] + extra
-        chosen: list[Item] = []
-        nth: float | None = None  # the n-th kept run's score, once found
-        for i in sorted(present, key=lambda i: sign * column[i]):  # type: ignore[operator]
-            score = sign * column[i]  # type: ignore[operator]
-            if nth is not None and score > nth:
-                return chosen + extra
+        extra = [shown(item) if shown is not None else item for item in self.extra]
+
+        def score(i: int) -> float:
+            return sign * column[i]  # type: ignore[operator]
+
+        def row(i: int) -> Item:
             item = self._item(i)
-            if keep(item.head):
+            return shown(item) if shown is not None else item
+
+        if keep is None and len(numbers) > n:
+            nth = score(heapq.nsmallest(n, numbers, key=score)[-1])
+            return [row(i) for i in numbers if score(i) <= nth] + extra
+        if keep is not None:
+            extra = [item for item in extra if keep(item.head)]
+        chosen: list[Item] = []
+        last: float | None = None  # the n-th kept run's score, once found
+        for i in sorted(numbers, key=score):
+            if last is not None and score(i) > last:
+                return chosen + extra
+            item = row(i)
+            if keep is None or keep(item.head):
                 chosen.append(item)
                 if len(chosen) == n:
-                    nth = score
-        missing = (self._item(i) for i in range(len(column)) if column[i] is None and i not in excluded)
-        return chosen + list(_kept(missing, keep)) + extra
+                    last = score(i)
+        rest = [i for i, v in enumerate(column) if (v is None or v != v) and i not in excluded]
+        if having:
+            rest = [i for i in rest if column[i] is not None]
+        rows = [row(i) for i in rest]
+        return chosen + [item for item in rows + extra if keep is None or keep(item.head)]
 
     def matching(self, needles: list[bytes]) -> list[Item]:
         """The runs whose summary row holds any of `needles` (a cheap first cut: the caller
@@ -141,6 +173,15 @@ Keep = Callable[[dict[str, Any]], bool]
 
 def _kept(items: Iterable[Item], keep: Keep | None) -> Iterator[Item]:
     return iter(items) if keep is None else (item for item in items if keep(item.head))
+
+
+def _best(items: Iterable[Item], metric: str, direction: str, n: int, keep: Keep | None,
+          shown: Callable[[Item], Item] | None, having: bool) -> list[Item]:  # fmt: skip
+    """`query.best` of `items` (kept, shown, and with `having`, those with the metric)."""
+    found = (shown(item) if shown is not None else item for item in _kept(items, keep) if True)
+    if having:
+        found = (item for item in found if query.metric_value(item.head, metric) is not None)
+    return query.best(found, metric, direction, n, key=lambda item: item.head)
 
 
 def view(ws: Workspace, selection: Selection, progress: Progress | None = None) -> View | None:
@@ -300,9 +341,9 @@ def _encode(recorder: Recorder, rows: list[bytes], warned: list[tuple[str, dict[
 
 
 def _value(head: dict[str, Any], name: str) -> float | None:
-    """`query.metric_value`, with NaN as missing (they rank alike) and no overflow."""
+    """`query.metric_value`, without overflow."""
     try:
         value = query.metric_value(head, name)
     except OverflowError:
         return math.inf if head["metrics"][name] > 0 else -math.inf
-    return None if value is None or math.isnan(value) else value
+    return value  # NaN kept: it ranks last, but the run has the metric

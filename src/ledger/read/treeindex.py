@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-MAGIC = b"ledger-tree-summary 1\n"
+MAGIC = b"ledger-tree-summary 2\n"
 MAX_COLUMNS = 64  # metric columns per summary (a record set with more ranks from heads)
 KEEP = 4  # summaries kept per cache key (the trees most recently asked for)
 
