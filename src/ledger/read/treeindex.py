@@ -10,7 +10,7 @@ whose `experiments/` is that tree. One file per tree, of checksummed sections:
   head JSON` (the head: what a leaderboard reads);
 - `warn`: the records the scan skipped, `path TAB JSON of why`, re-warned on each use;
 - `m/<metric>`: a JSON list of each run's value for that metric (`query.metric_value`;
-  null when missing or NaN), so a leaderboard ranks from one list and decodes only the
+  null when missing, NaN kept), so a leaderboard ranks from one list and decodes only the
   heads of the few runs that can be in it.
 
 A new tree is built from the most recent summary and the paths `git diff-tree` says changed
