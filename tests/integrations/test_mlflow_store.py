@@ -19,7 +19,7 @@ import pytest
 
 from ledger.core import yamlio
 from support.mlflow_plugin import plugin_env, plugin_site
-from support.mlflow_scripts import AUTOLOG, DUMP, LIFECYCLE, TRAIN
+from support.mlflow_scripts import AUTOLOG, DUMP, LIFECYCLE, TRAIN, XGB_AUTOLOG
 from support.repo import git, ledger_cli, records
 
 
@@ -34,7 +34,13 @@ def _project(root: Path) -> Path:
     (root / "ledger.yaml").write_text("experiment: default\n", encoding="utf-8")
     git(root, "add", ".")
     git(root, "commit", "-q", "-m", "initial")
-    for name, text in (("train.py", TRAIN), ("autolog_train.py", AUTOLOG), ("lifecycle.py", LIFECYCLE)):
+    scripts = (
+        ("train.py", TRAIN),
+        ("autolog_train.py", AUTOLOG),
+        ("xgb_train.py", XGB_AUTOLOG),
+        ("lifecycle.py", LIFECYCLE),
+    )
+    for name, text in scripts:
         (root / name).write_text(text, encoding="utf-8")
     (root / "dump.py").write_text(DUMP, encoding="utf-8")
     return root
@@ -53,7 +59,7 @@ def both(tmp_path_factory: pytest.TempPathFactory, site: Path) -> dict[str, tupl
     for label, uri in (("sqlite", "sqlite:///mlflow.db"), ("ledger", "ledger:")):
         root = _project(tmp_path_factory.mktemp(label) / "project")
         _run(root, site, uri, "lifecycle.py")  # its own process: the open run ends at exit
-        _run(root, site, uri, "dump.py", "out.json", "train.py", "autolog_train.py")
+        _run(root, site, uri, "dump.py", "out.json", "train.py", "autolog_train.py", "xgb_train.py")
         found[label] = (root, json.loads((root / "out.json").read_text()))
     return found
 
@@ -68,7 +74,7 @@ def _by_name(dump: dict[str, Any], experiment: str) -> dict[str, dict[str, Any]]
     return runs
 
 
-@pytest.mark.parametrize("experiment", ["wine-quality", "wine-autolog", "lifecycle"])
+@pytest.mark.parametrize("experiment", ["wine-quality", "wine-autolog", "xgb-autolog", "lifecycle"])
 def test_scripts_give_what_sqlite_gives(both: dict[str, tuple[Path, dict[str, Any]]], experiment: str) -> None:
     ours, theirs = _by_name(both["ledger"][1], experiment), _by_name(both["sqlite"][1], experiment)
     assert set(ours) == set(theirs) and ours
@@ -84,12 +90,16 @@ def test_scripts_give_what_sqlite_gives(both: dict[str, tuple[Path, dict[str, An
     if experiment == "wine-autolog":  # MLflow's autolog ran through the plugin
         assert "training_root_mean_squared_error" in ours["autolog"]["metrics"]
         assert ours["autolog"]["tags"]["estimator_class"] == "sklearn.linear_model._coordinate_descent.ElasticNet"
+    if experiment == "xgb-autolog":  # XGBoost's per-round metrics through MLflow's autolog
+        assert ours["xgb"]["history"]["validation-rmse"] == 6
+        assert ours["xgb"]["params"]["max_depth"] == "3"
 
 
 def test_runs_are_committed_ledger_records(both: dict[str, tuple[Path, dict[str, Any]]]) -> None:
     root = both["ledger"][0]
     recs = {rec["name"]: rec for rec in (yamlio.load_file(p) for p in records(root))}
-    assert len(recs) == 7
+    assert len(recs) == 8
+    assert recs["xgb"]["series"]["metrics"]["validation-rmse"]["count"] == 6  # XGBoost autolog's rounds
     assert git(root, "status", "--porcelain", "--", "experiments") == ""
     assert all(rec["code"]["commit"] and rec["hardware"] and rec["env"] for rec in recs.values())
     parent = recs["elasticnet-search"]

@@ -70,6 +70,22 @@ with mlflow.start_run(run_name="autolog"):
 """
 )
 
+# XGBoost's own training API under MLflow's XGBoost autolog (the tracking-store plugin
+# test only: ledger.mlflow does not patch XGBoost itself; ledger.autolog() does).
+XGB_AUTOLOG = (
+    COMMON
+    + """
+import xgboost as xgb
+
+mlflow.set_experiment("xgb-autolog")
+mlflow.xgboost.autolog(log_models=False, log_datasets=False)
+with mlflow.start_run(run_name="xgb"):
+    dtrain, dtest = xgb.DMatrix(train_x, label=train_y), xgb.DMatrix(test_x, label=test_y)
+    params = {"max_depth": 3, "eta": 0.3, "objective": "reg:squarederror", "seed": 42, "nthread": 1}
+    xgb.train(params, dtrain, num_boost_round=6, evals=[(dtrain, "train"), (dtest, "validation")])
+"""
+)
+
 # MLflow's quickstart habits: a run ended by an exception, a run never ended (no `with`,
 # no end_run()) with a logged model, as the docs write them.
 LIFECYCLE = (
