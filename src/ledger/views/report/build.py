@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -270,6 +271,37 @@ def _compute(records: list[dict[str, Any]]) -> dict[str, Any]:
         "cpu_s": cpu,
         "gpu_s": gpu,
         "cost": {k: round(v, 6) for k, v in sorted(costs.items())},
+        "system": system_summary(records),
+    }
+
+
+def system_summary(records: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """What the sampled system metrics (each record's `system` summary) say over all runs:
+    mean CPU %, peak process memory, peak GPU memory and mean GPU utilisation; None when no
+    run was sampled."""
+    sampled = [m for m in (((r.get("system") or {}).get("metrics") or {}) for r in records) if m]
+    if not sampled:
+        return None
+
+    def values(stat: str, pattern: str) -> list[float]:
+        name = re.compile(pattern)
+        return [
+            _num(summary.get(stat))
+            for metrics in sampled
+            for key, summary in metrics.items()
+            if isinstance(summary, dict) and name.fullmatch(key)
+        ]
+
+    def mean(found: list[float]) -> float | None:
+        return sum(found) / len(found) if found else None
+
+    gpu = r"system/(?:rank\d+/)?gpu\d+/"
+    return {
+        "runs": len(sampled),
+        "cpu_percent": mean(values("mean", "system/cpu_percent")),
+        "peak_rss_bytes": max(values("max", "system/process_rss_bytes"), default=None),
+        "peak_gpu_memory_bytes": max(values("max", gpu + "memory_used_bytes"), default=None),
+        "gpu_utilization_percent": mean(values("mean", gpu + "utilization_percent")),
     }
 
 

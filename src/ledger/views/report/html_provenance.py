@@ -89,4 +89,8 @@ def compute(report: Report) -> str:
         ]
     ]
     table = _table(["runs", "wall time", "CPU time", "GPU time", "cost"], rows, numeric=(0, 1, 2, 3, 4))
+    system = c.get("system")
+    if system:
+        sampled = [[esc(cell) for cell in t.system_row(system)]]
+        table += "<h3>Sampled during the runs</h3>" + _table(t.SYSTEM_HEADERS, sampled, numeric=(0, 1, 2, 3, 4))
     return f'<section id="compute"><h2>Compute and cost</h2>{table}</section>'

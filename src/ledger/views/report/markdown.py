@@ -276,4 +276,6 @@ def render(report: Report, image_dir: str) -> str:
         ),
         "",
     ]
+    if c.get("system"):
+        out += ["Sampled during the runs:", "", _table(t.SYSTEM_HEADERS, [t.system_row(c["system"])]), ""]
     return "\n".join(out).rstrip("\n") + "\n"

@@ -74,3 +74,21 @@ def costs(amounts: dict[str, float]) -> str:
 def first_line(text: Any, limit: int = 160) -> str:
     line = clean(text).strip().split("\n", 1)[0]
     return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+SYSTEM_HEADERS = ["runs sampled", "mean CPU", "peak process memory", "peak GPU memory", "mean GPU use"]
+
+
+def system_row(system: dict[str, Any]) -> list[str]:
+    """The report's row of sampled system metrics (`—` where nothing was sampled)."""
+
+    def percent(value: Any) -> str:
+        return "—" if value is None else f"{value:.0f} %"
+
+    return [
+        str(system["runs"]),
+        percent(system.get("cpu_percent")),
+        size(system.get("peak_rss_bytes")),
+        size(system.get("peak_gpu_memory_bytes")),
+        percent(system.get("gpu_utilization_percent")),
+    ]
