@@ -225,3 +225,23 @@ def test_a_local_remote_keeps_no_absolute_path(repo: Path, tmp_path: Path) -> No
         pass
     [second] = [yamlio.load_file(p) for p in records(repo) if "file-url" in p.name]
     assert second["code"]["remote"] == remote
+
+
+def test_public_run_face_for_clients(repo: Path) -> None:
+    """What DVC pipelines and the MLflow shim need from a run, without its private members:
+    start tags, whether it ended, and outputs known only after the pipeline ran."""
+    from ledger.write import tracking
+
+    (repo / "model.bin").write_bytes(b"weights")
+    data = [{"path": "data/raw", "hash": "md5:abc", "size": 3, "nfiles": 1, "source": "dvc.lock"}]
+    with ledger.start_run(name="outs", tags={"team": "a"}) as run:
+        assert tracking.innermost() is run
+        assert run.tags == {"team": "a"} and run.ended is False
+        entry = run.log_artifact(repo / "model.bin", kind="model")
+        run.record_outputs(data=data, artifacts=[{**entry, "name": "model-copy"}])
+    assert run.ended is True and tracking.innermost() is None
+    rec = only_record(repo)
+    assert rec["data"] == data
+    assert sorted(a["name"] for a in rec["artifacts"]) == ["model-copy", "model.bin"]
+    with pytest.raises(LedgerError, match="has ended"):
+        run.record_outputs(data=[])

@@ -219,7 +219,7 @@ def called_from(prefixes: tuple[str, ...]) -> bool:
     """Whether the caller of the patched function (two frames up) is in one of `prefixes`."""
     if not prefixes:
         return False
-    frame = sys._getframe(2)
+    frame = sys._getframe(2)  # noqa: SLF001 - the documented way to see the caller's module
     return str(frame.f_globals.get("__name__", "")).startswith(prefixes)
 
 

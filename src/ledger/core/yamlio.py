@@ -43,6 +43,12 @@ def _construct_timestamp(loader: Any, node: yaml.ScalarNode) -> str:
 _Loader.add_constructor(_CORE + "timestamp", _construct_timestamp)
 
 
+def implicit_resolvers() -> dict[str, list[tuple[str, Any]]]:
+    """How the loader types a plain scalar: first character -> [(tag, regexp)], for the
+    fast reader that must type scalars exactly as the loader does."""
+    return {key: list(items) for key, items in _Loader.yaml_implicit_resolvers.items()}
+
+
 def _key_value(loader: Any, node: yaml.ScalarNode, source: str) -> Any:
     """What a key becomes once constructed: `1`, `0x1` and `1.0` are one key, as are
     `true` and `True`, so the second spelling would silently replace the first."""

@@ -383,6 +383,4 @@ def _record(run: Run, pipeline: Pipeline, fresh: Fresh) -> None:
         if name not in out.series:  # dvclive's metrics.json repeats each series' last value
             run.log_metric(name, value)
     # What dvc.lock says after the run supersedes what it said before.
-    run._event("fields", {"fields": {"data": out.data}})
-    for entry in out.artifacts:
-        run._event("artifact", {"artifact": entry})
+    run.record_outputs(data=out.data, artifacts=out.artifacts)

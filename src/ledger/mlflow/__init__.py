@@ -130,7 +130,7 @@ class _RealMlflowGuard(importlib.abc.MetaPathFinder):
     def find_spec(self, fullname: str, path: Any, target: Any = None) -> None:
         if fullname != "mlflow" and not fullname.startswith("mlflow."):
             return None
-        frame = sys._getframe(1)
+        frame = sys._getframe(1)  # noqa: SLF001 - the documented way to see the importer's frame
         while frame is not None and frame.f_code.co_filename.startswith("<frozen"):
             frame = frame.f_back  # type: ignore[assignment]
         shim = sys.modules.get(__name__)

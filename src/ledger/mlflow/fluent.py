@@ -38,6 +38,7 @@ _experiment: list[str] = []  # the experiment set by set_experiment (at most one
 _used: set[str] = set()  # the `ledger run` run, once an MLflow run has been it
 _last: list[str] = []  # the id of the run that ended last (last_active_run)
 _uncaught: list[BaseException] = []
+_hooks: list[object] = []  # the excepthooks installed here, so each is installed once
 
 
 def set_experiment(experiment_name: str | None = None, experiment_id: str | None = None) -> Experiment:
@@ -58,14 +59,14 @@ def current_experiment() -> str:
 def _entity(active: _Active) -> ActiveRun:
     run = active.run
     info = RunInfo(run_id=run.id, run_name=run.name, experiment_id=active.experiment,
-                   status="RUNNING", start_time=int(run._t0 * 1000), end_time=None,
+                   status="RUNNING", start_time=int(run.started * 1000), end_time=None,
                    artifact_uri=_artifact_uri(run))  # fmt: skip
-    tags = {k: str(v) for k, v in (run._context.get("tags") or {}).items()}
+    tags = run.tags
     return ActiveRun(info, RunData(dict(active.params), {}, tags))
 
 
 def _artifact_uri(run: tracking.Run) -> str:
-    return (run._dir / "artifacts").as_uri()
+    return (run.sidecar / "artifacts").as_uri()
 
 
 def start_run(
@@ -105,7 +106,7 @@ def start_run(
                 fields["name"] = run_name
             if description:
                 fields["description"] = description
-            attached._event("fields", {"fields": fields})
+            attached.set_fields(**fields)
             if all_tags:
                 attached.set_tags(all_tags)
             run = attached
@@ -116,7 +117,7 @@ def start_run(
             )  # fmt: skip
         active = _Active(run, experiment)
         _stack.append(active)
-        tracking._active.append(run)  # so ledger.log_* and autolog log into it too
+        tracking.activate(run)  # so ledger.log_* and autolog log into it too
         return _entity(active)
 
 
@@ -155,8 +156,7 @@ def end_run_for(run_id: str, exc: BaseException | None) -> None:
 
 def _end(active: _Active, status: str, error: dict[str, Any] | None) -> None:
     _stack.remove(active)
-    if active.run in tracking._active:
-        tracking._active.remove(active.run)
+    tracking.deactivate(active.run)
     _last[:] = [active.run.id]
     active.run.end(status, error)
 
@@ -169,14 +169,14 @@ def last_active_run_id() -> str | None:
 def _install_excepthook() -> None:
     """Remember an uncaught exception, so runs left open end FAILED with it."""
     previous = sys.excepthook
-    if getattr(previous, "_ledger_mlflow_shim", False):
+    if previous in _hooks:
         return
 
     def hook(exc_type: type[BaseException], exc: BaseException, tb: Any) -> None:
         _uncaught.append(exc)
         previous(exc_type, exc, tb)
 
-    hook._ledger_mlflow_shim = True  # type: ignore[attr-defined]
+    _hooks.append(hook)
     sys.excepthook = hook
 
 
@@ -291,7 +291,7 @@ def set_tags(tags: dict[str, Any], synchronous: bool | None = None) -> None:
     if "mlflow.note.content" in values:
         fields["description"] = values["mlflow.note.content"]
     if fields:
-        active.run._event("fields", {"fields": fields})
+        active.run.set_fields(**fields)
     active.run.set_tags(values)
 
 

@@ -29,6 +29,7 @@ _lock = threading.RLock()
 _open: dict[str, Live] = {}
 _done: dict[str, Live] = {}  # ended in this process: answered without reading records
 _uncaught: list[BaseException] = []
+_hooks: list[object] = []  # the excepthooks installed here, so each is installed once
 
 
 @dataclass
@@ -146,14 +147,14 @@ def end(live: Live, mlflow_status: str, end_ms: int | None) -> None:
 
 def _install_excepthook() -> None:
     previous = sys.excepthook
-    if getattr(previous, "_ledger_mlflow", False):
+    if previous in _hooks:
         return
 
     def hook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
         _uncaught.append(exc)
         previous(exc_type, exc, tb)
 
-    hook._ledger_mlflow = True  # type: ignore[attr-defined]
+    _hooks.append(hook)
     sys.excepthook = hook
 
 

@@ -24,9 +24,7 @@ from ledger.core import yamlio
 
 _TAG = "tag:yaml.org,2002:"
 _RESOLVERS: dict[str, list[tuple[str, re.Pattern[str]]]] = {
-    key: [(tag, regexp) for tag, regexp in items]
-    for key, items in yamlio._Loader.yaml_implicit_resolvers.items()
-    if key
+    key: [(tag, regexp) for tag, regexp in items] for key, items in yamlio.implicit_resolvers().items() if key
 }
 
 

@@ -96,7 +96,7 @@ class Item:
         """The same run, shown with a record derived on read (a dead run as `crashed`)."""
         item = copy.copy(self)
         item.head = {**self.head, **{k: rec.get(k) for k in ("status", "metrics") if k in self.head or k in rec}}
-        item._record, item._raw = rec, None
+        item._record, item._raw = rec, None  # noqa: SLF001 - a copy of this same class
         return item
 
 

@@ -13,7 +13,7 @@ from ledger import gitstore
 from ledger.core.workspace import Workspace
 from ledger.write import ranks, system
 from ledger.write.context import effective_params
-from ledger.write.tracking import ENV_RUN_DIR, Run, _active
+from ledger.write.tracking import ENV_RUN_DIR, Run, activate, active_runs, innermost
 
 
 def start_run(
@@ -41,15 +41,14 @@ def start_run(
     attached = Run.attach()
     if attached is not None:
         if dist is not None:
-            attached._event("fields", {"fields": {"distributed": dist.record_field()}})
-        if attached not in _active:
-            _active.append(attached)
+            attached.set_distributed(dist.record_field())
+        activate(attached)
         if tags:
             attached.set_tags(tags)
         if params:
             attached.log_params(params)
         if description:
-            attached._event("fields", {"fields": {"description": description}})
+            attached.set_fields(description=description)
         return attached
     run = Run.create(
         Workspace.find(), name=name, description=description, tags=tags,
@@ -58,21 +57,22 @@ def start_run(
     )  # fmt: skip
     if dist is not None and dist.job and run.system is not None:
         common = gitstore.common_dir(run.ws.root)
-        run.rendezvous = system.publish(common, dist.job, run._dir, run._t0, run.system.interval)
-    _active.append(run)
+        run.rendezvous = system.publish(common, dist.job, run.sidecar, run.started, run.system.interval)
+    activate(run)
     return run
 
 
 def active_run() -> Run | None:
     """The innermost active run, attaching to a parent `ledger run` when there is one."""
-    if _active:
-        return _active[-1]
+    current = innermost()
+    if current is not None:
+        return current
     dist = ranks.detect()
     if dist is not None and dist.rank != 0:
         return _rank_run(dist)
     attached = Run.attach()
     if attached is not None:
-        _active.append(attached)
+        activate(attached)
     return attached
 
 
@@ -80,7 +80,7 @@ def _rank_run(dist: ranks.Distributed) -> Run:
     """The one no-op run of this rank (ranks other than 0 record nothing)."""
     from ledger.write.noop import NoOpRun
 
-    for run in _active:
+    for run in active_runs():
         if isinstance(run, NoOpRun):
             return run
     ws = Workspace.find()
@@ -93,7 +93,7 @@ def _rank_run(dist: ranks.Distributed) -> Run:
         if directory is None and dist.job:
             rendezvous = system.rendezvous_path(gitstore.common_dir(ws.root), dist.job)
         run.node_sampler = system.NodeSampler(dist.rank, directory, rendezvous, interval).start()
-    _active.append(run)
+    activate(run)
     return run
 
 

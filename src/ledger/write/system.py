@@ -174,6 +174,10 @@ class Sampler:
             self._thread.join(timeout=5)
         if final and self.samples and time.monotonic() - self._last >= min(1.0, self.interval / 2):
             self.sample_once()
+        self.release()
+
+    def release(self) -> None:
+        """Let go of the GPU library's handles (no last sample)."""
         if self._gpus is not None:
             self._gpus.close()
             self._gpus = None
@@ -288,5 +292,5 @@ class NodeSampler:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
-        if self.sampler is not None and self.sampler._gpus is not None:
-            self.sampler._gpus.close()
+        if self.sampler is not None:
+            self.sampler.release()

@@ -20,6 +20,7 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -172,7 +173,7 @@ class Run:
         if not run_id or not directory or not record.is_run_id(run_id):
             return None
         cached = _attached.get(run_id)
-        if cached is not None and not cached._ended:
+        if cached is not None and not cached.ended:
             return cached
         root = os.environ.get(ENV_ROOT)
         ws = Workspace(Path(root)) if root else Workspace.find()
@@ -211,6 +212,16 @@ class Run:
     @property
     def name(self) -> str:
         return str(self._context.get("name", self.id))
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """The tags the run started with (tags logged later are in the journal)."""
+        return {str(k): str(v) for k, v in (self._context.get("tags") or {}).items()}
+
+    @property
+    def ended(self) -> bool:
+        """Whether `end` has been called (nothing more can be logged)."""
+        return self._ended
 
     def params(self) -> dict[str, Any]:
         """The effective params: params file + overrides + params given or logged in code."""
@@ -283,6 +294,22 @@ class Run:
             raise LedgerError(f"cost amount must be a finite number, not {amount!r}")
         currency = currency or self.ws.config.currency
         self._event("cost", {"cost": {"amount": float(amount), "currency": currency, "description": description}})
+
+    def set_distributed(self, field: dict[str, Any]) -> None:
+        """The distributed job this run records for (rank 0 of `world_size`, the launcher),
+        known when the rank attaches to a `ledger run`."""
+        self._event("fields", {"fields": {"distributed": field}})
+
+    def record_outputs(
+        self, *, data: list[dict[str, Any]] | None = None, artifacts: Iterable[dict[str, Any]] = ()
+    ) -> None:
+        """What a pipeline produced, known after it ran: `data` (the entries from `dvc.lock`
+        after the run) supersedes the data captured at start; each artifact entry (already
+        stored, as `store_artifact` returns it) is added to the record."""
+        if data is not None:
+            self._event("fields", {"fields": {"data": data}})
+        for entry in artifacts:
+            self._event("artifact", {"artifact": entry})
 
     def set_tag(self, key: str, value: Any = "") -> None:
         self.set_tags({key: value})
@@ -429,6 +456,28 @@ class Run:
         if isinstance(exc, RunInterrupted):
             # Die of the signal, as the process would have without ledger.
             os.kill(os.getpid(), exc.signum)
+
+
+def activate(run: Run) -> None:
+    """Make `run` the innermost active run (the one `ledger.log_*` and autolog log into)."""
+    if run not in _active:
+        _active.append(run)
+
+
+def deactivate(run: Run) -> None:
+    """`run` is no longer active (it ended, or a client closed it)."""
+    if run in _active:
+        _active.remove(run)
+
+
+def active_runs() -> tuple[Run, ...]:
+    """The active runs of this process, outermost first."""
+    return tuple(_active)
+
+
+def innermost() -> Run | None:
+    """The innermost active run in this process, or None."""
+    return _active[-1] if _active else None
 
 
 def _jsonable(value: Any) -> Any:

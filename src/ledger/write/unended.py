@@ -16,6 +16,7 @@ from typing import Any
 from ledger.write.outcome import outcome_of
 
 _uncaught: list[BaseException] = []
+_hooks: list[object] = []  # the excepthook installed here
 _runs: list[list[Any]] = []  # the active-run list of the tracking module, once installed
 
 
@@ -25,13 +26,13 @@ def install(active: list[Any]) -> None:
         return
     _runs.append(active)
     previous = sys.excepthook
-    if not getattr(previous, "_ledger", False):
+    if previous not in _hooks:
 
         def hook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
             _uncaught.append(exc)
             previous(exc_type, exc, tb)
 
-        hook._ledger = True  # type: ignore[attr-defined]
+        _hooks.append(hook)
         sys.excepthook = hook
     atexit.register(end_all)
 
