@@ -14,8 +14,8 @@ import pytest
 from ledger.cli import main
 from ledger.core import yamlio
 from ledger.dvc import pipeline as dvcpipeline
-from ledger.dvc.overrides import render_yaml
 from ledger.errors import ConfigError
+from ledger.write.overrides import render_yaml
 from support.repo import records
 
 DVC_YAML = """\

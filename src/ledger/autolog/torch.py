@@ -172,7 +172,7 @@ def track(
 
 
 def _patch_lightning(module: types.ModuleType) -> None:
-    from ledger.integrations.lightning import LedgerLogger
+    from ledger.autolog.lightning_logger import LedgerLogger
 
     def make(original: Any) -> Any:
         @wraps(original)
@@ -188,7 +188,7 @@ def _patch_lightning(module: types.ModuleType) -> None:
 
 
 def _patch_transformers(module: types.ModuleType) -> None:
-    from ledger.integrations.transformers import LedgerCallback
+    from ledger.autolog.transformers_callback import LedgerCallback
 
     def make(original: Any) -> Any:
         @wraps(original)

@@ -19,21 +19,15 @@ import posixpath
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ledger.core import yamlio
+from ledger.core.digest import md5_file
 from ledger.core.workspace import safe_relpath
-from ledger.dvc.overrides import overrides_written
 from ledger.dvc.stamps import Fresh, Stamp, any_file, changed_since, stamp_of
 from ledger.errors import ConfigError, LedgerError, LedgerWarning, RecordError
-from ledger.write.artifacts import md5_file
-from ledger.write.capture import catch_and_warn
-from ledger.write.capture.data import capture_data
 
-if TYPE_CHECKING:
-    from ledger.write.tracking import Run
-
-__all__ = ["Outputs", "Pipeline", "collect", "find", "load", "overrides_written", "record_outputs", "snapshot"]
+__all__ = ["Outputs", "Pipeline", "collect", "find", "load", "snapshot"]
 
 DVC_YAML = "dvc.yaml"
 DEFAULT_PARAMS = "params.yaml"
@@ -309,17 +303,16 @@ class Outputs:
     artifacts: list[dict[str, Any]] = field(default_factory=list)
 
 
-def collect(
-    pipeline: Pipeline, default_params: str, extra_data: tuple[str, ...] = (), fresh: Fresh = any_file
-) -> Outputs:
+def collect(pipeline: Pipeline, default_params: str, data: list[dict[str, Any]], fresh: Fresh = any_file) -> Outputs:
     """Read everything the pipeline declares, after it ran; metrics and series only from
-    the files that pass `fresh`."""
+    the files that pass `fresh`. `data` is the data state after the run (the write path
+    captures it), which the declared artifacts are hashed against."""
     out = Outputs()
     out.params = read_params(pipeline, default_params)
     out.metrics = read_metrics(pipeline, fresh)
     for directory in dvclive_dirs(pipeline):
         out.series.update(read_series(directory, fresh))
-    out.data = capture_data(pipeline.root, extra_data)
+    out.data = data
     out.artifacts = artifact_entries(pipeline, out.data)
     return out
 
@@ -349,38 +342,18 @@ def is_dvc_command(argv: list[str]) -> bool:
     return len(argv) > 2 and os.path.basename(argv[0]).startswith("python") and argv[1:3] == ["-m", "dvc"]
 
 
-def record_outputs(
-    run: Run, pipeline: Pipeline, argv: list[str], *, finished: bool, before: dict[Path, Stamp] | None
-) -> None:
-    """Put what the pipeline declares into the run's journal. Warns, never raises.
+def fresh_outputs(argv: list[str], *, finished: bool, before: dict[Path, Stamp] | None, started: float) -> Fresh:
+    """Which declared metrics files the run made, so only those count.
 
-    Metrics and series count only when the run made them: a file written during the run
-    (another mtime or content than `before`). One exception: a `dvc` command (`dvc repro`,
+    A file written during the run (another mtime or content than `before`; without a
+    snapshot, modified since `started`). One exception: a `dvc` command (`dvc repro`,
     `dvc exp run`) that *finished* answers for every declared metrics file, including those
     of stages DVC skipped as up to date (`dvc.lock` ties them to the current params, code and
     data). A failed or killed run never carries the numbers an earlier run left behind.
     """
     if finished and is_dvc_command(argv):
-        fresh: Fresh = any_file
-    elif before is not None:
-        fresh = changed_since(before)
-    else:
-        since = run.started - 1.0
-        fresh = lambda path: path.is_file() and path.stat().st_mtime >= since  # noqa: E731
-    _record(run, pipeline, fresh)
-
-
-@catch_and_warn("the DVC pipeline's outputs", None)
-def _record(run: Run, pipeline: Pipeline, fresh: Fresh) -> None:
-    config = run.ws.config
-    out = collect(pipeline, config.params_file, config.data, fresh)
-    if out.params:
-        run.log_params(out.params)
-    for name, points in sorted(out.series.items()):
-        for step, value in points:
-            run.log_metric(name, value, step)
-    for name, value in sorted(out.metrics.items()):
-        if name not in out.series:  # dvclive's metrics.json repeats each series' last value
-            run.log_metric(name, value)
-    # What dvc.lock says after the run supersedes what it said before.
-    run.record_outputs(data=out.data, artifacts=out.artifacts)
+        return any_file
+    if before is not None:
+        return changed_since(before)
+    since = started - 1.0
+    return lambda path: path.is_file() and path.stat().st_mtime >= since

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from ledger.write.artifacts import md5_file
+from ledger.core.digest import md5_file
 
 MAX_HASHED_BYTES = 16 * 1024 * 1024
 

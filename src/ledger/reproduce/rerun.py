@@ -214,7 +214,7 @@ def restore_data(ws: Workspace, worktree: Path, rec: dict[str, Any], plan: recom
 
 def _copy_plain_data(ws: Workspace, worktree: Path, entry: dict[str, Any]) -> None:
     """Data named in ledger.yaml (no DVC): git's copy, else the user's if its hash matches."""
-    from ledger.write.artifacts import md5_file
+    from ledger.core.digest import md5_file
 
     relpath = safe_relpath(entry["path"], worktree)
     target = worktree / relpath

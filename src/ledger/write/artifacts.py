@@ -11,28 +11,17 @@ ledger only ever hashes and copies artifact bytes; it never loads or unpickles t
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from pathlib import Path
 from typing import Any
 
+from ledger.core.digest import md5_file
 from ledger.core.redact import REDACTED, redactor
 from ledger.core.workspace import Workspace
 from ledger.errors import LedgerError
 
 GIT_MAX_BYTES = 1024 * 1024  # larger artifacts go to DVC's cache (or stay in the workspace)
-
-
-def md5_file(path: Path) -> tuple[str, int]:
-    """DVC-compatible md5 of one file, and its size."""
-    digest = hashlib.md5(usedforsecurity=False)
-    size = 0
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
 
 
 def store_artifact(

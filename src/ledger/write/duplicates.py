@@ -28,10 +28,10 @@ from typing import Any
 from ledger import gitstore
 from ledger.core.redact import redact_file, redactor, scrub_all
 from ledger.core.workspace import Workspace
-from ledger.dvc import overrides as dvcoverrides
 from ledger.dvc import pipeline as dvcpipeline
 from ledger.errors import DuplicateRun, LedgerError
 from ledger.read.records import Loaded
+from ledger.write import overrides as params_overrides
 from ledger.write.capture.code import capture_code
 from ledger.write.capture.data import from_config, from_dvc_files
 from ledger.write.context import effective_params
@@ -96,7 +96,7 @@ def identity(
 
 def _tree_with_written_params(ws: Workspace, tree: str, overrides: list[str]) -> str:
     """The code tree a DVC pipeline run will capture: its params file with the overrides
-    written in, exactly as `ledger.dvc.overrides` writes them for the run."""
+    written in, exactly as `ledger.write.overrides` writes them for the run."""
     pipeline = dvcpipeline.find(ws.root, None)
     if pipeline is None:
         return tree
@@ -105,7 +105,7 @@ def _tree_with_written_params(ws: Workspace, tree: str, overrides: list[str]) ->
     try:
         original = path.read_bytes() if path.is_file() else None
         current = dvcpipeline.read_structured(path, relpath) if original is not None else {}
-        written = dvcoverrides.render(path, original, current or {}, overrides)
+        written = params_overrides.render(path, original, current or {}, overrides)
     except (LedgerError, OSError, TypeError, AttributeError):
         # Cannot tell what the run would write: the tree stays as it is, so nothing
         # matches and the run goes ahead (never a wrong refusal).

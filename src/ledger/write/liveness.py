@@ -22,10 +22,10 @@ from ledger import gitstore
 from ledger.core import processes, record, yamlio
 from ledger.core.journal import OWNER_FILE
 from ledger.core.workspace import Workspace
-from ledger.dvc import overrides as dvcoverrides
 from ledger.errors import LedgerError, RecordError
 from ledger.read.liveness import STALE_S, crash_message, is_dead
 from ledger.sweep import logs as sweep_logs
+from ledger.write import overrides as params_overrides
 
 if TYPE_CHECKING:
     from ledger.write.finalize import Committed
@@ -167,9 +167,9 @@ def tidy(ws: Workspace) -> Tidied:
     recorded as `crashed`."""
     done = Tidied()
     done.index_repaired = gitstore.repair_index(ws.root)
-    notes = dvcoverrides.notes_dir(ws.root)
+    notes = params_overrides.notes_dir(ws.root)
     if notes is not None and notes.is_dir():
-        done.params_restored = dvcoverrides.recover(notes)
+        done.params_restored = params_overrides.recover(notes)
     done.worktrees_removed = gitstore.remove_orphaned_temporary(ws.root, processes.owner_gone)
     done.sweep_logs_removed = sweep_logs.remove_orphaned(ws.root)
     untracked = _untracked(ws)

@@ -22,11 +22,12 @@ from typing import Any
 from ledger.core import yamlio
 from ledger.core.redact import redactor, scrub_paths
 from ledger.core.workspace import Workspace
-from ledger.dvc import overrides as dvcoverrides
 from ledger.dvc import pipeline as dvcpipeline
 from ledger.errors import LedgerError, UsageError
+from ledger.write import overrides as params_overrides
 from ledger.write.child import LOG_FILE, Child
 from ledger.write.finalize import Committed
+from ledger.write.pipeline_outputs import record_outputs
 from ledger.write.tracking import ENV_ROOT, ENV_RUN_DIR, ENV_RUN_ID, Run
 
 _FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -74,8 +75,8 @@ def run_command(
     """
     _executable(argv)
     pipeline = dvcpipeline.find(ws.root, cwd)
-    notes = dvcoverrides.notes_dir(ws.root)
-    with dvcpipeline.overrides_written(pipeline, ws.config.params_file, overrides or [], notes):
+    notes = params_overrides.notes_dir(ws.root)
+    with params_overrides.overrides_written(pipeline, ws.config.params_file, overrides or [], notes):
         return _run_command(ws, argv, pipeline, name, description, tags, overrides, baseline, fields, cwd, env,
                             watch, stdout_to_stderr)  # fmt: skip
 
@@ -134,7 +135,7 @@ def _run_command(
     }
     _keep_log(ws, run, child)
     if pipeline is not None:
-        dvcpipeline.record_outputs(run, pipeline, argv, finished=status == "finished", before=before_files)
+        record_outputs(run, pipeline, argv, finished=status == "finished", before=before_files)
     rec = run.end(status, error, resources) or {}
     if rec.get("status") == "pruned":
         exit_code = 0  # a trial the pruner stopped ended as it should

@@ -15,12 +15,12 @@ from typing import Any
 
 from ledger import gitstore
 from ledger.core import yamlio
+from ledger.core.digest import md5_file
 from ledger.core.record import RECORDS_DIR
 from ledger.core.workspace import safe_relpath
 from ledger.dvc import dag
 from ledger.dvc import data as dvcdata
 from ledger.errors import LedgerError, LedgerWarning, RecordError
-from ledger.write.artifacts import md5_file
 
 
 def _entry(base: str, out: Any, source: str, role: str, root: Path) -> dict[str, Any] | None:

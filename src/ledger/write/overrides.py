@@ -22,16 +22,14 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ledger import gitstore
 from ledger.core import processes, yamlio
 from ledger.core.workspace import safe_relpath
+from ledger.dvc.pipeline import Pipeline, read_structured
 from ledger.errors import ConfigError, LedgerError, LedgerWarning, RecordError
 from ledger.write.capture.params import apply_overrides, parse_override
-
-if TYPE_CHECKING:
-    from ledger.dvc.pipeline import Pipeline
 
 # `  key: value  # comment` in a block mapping (values holding `#` are checked afterwards)
 _LINE = re.compile(r"^(?P<indent> *)(?P<key>[^\s:#'\"-][^:#]*?|'[^']*'|\"[^\"]*\") *:"
@@ -129,8 +127,6 @@ def overrides_written(
     if pipeline is None or not overrides:
         yield
         return
-    from ledger.dvc.pipeline import read_structured
-
     path = pipeline.root / safe_relpath(relpath, pipeline.root)
     with _held(notes) if notes is not None else contextlib.nullcontext():
         if notes is not None:
