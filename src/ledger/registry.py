@@ -234,7 +234,7 @@ def build_decision(
 
 def _identity(ws: Workspace) -> tuple[str | None, str | None]:
     """Who decides: git's effective author (config or GIT_AUTHOR_* variables), else the OS user."""
-    ident = gitstore.text(ws.root, "var", "GIT_AUTHOR_IDENT", check=False)
+    ident = gitstore.author_ident(ws.root)
     match = re.match(r"^(?P<name>.*?) <(?P<email>[^>]*)>", ident)
     if match and match["name"].strip():
         return match["name"].strip(), match["email"] or None

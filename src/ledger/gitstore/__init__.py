@@ -15,6 +15,10 @@ Every git call runs with hooks, fsmonitor, content filters and diff/merge driver
 (`core.command`): nothing of the repository's runs because ledger ran git.
 
 Reading: `iter_blobs` / `read_blobs` pull many blobs through one `git cat-file --batch`.
+
+The git runner (`core._git`) is private to this package: every other module asks for a
+named operation (`ls_tree`, `merge_base`, `commit_time`, `changed_files`, ...), so what
+ledger does with git can be read here, and tests/test_architecture.py keeps it so.
 """
 
 from __future__ import annotations
@@ -36,16 +40,22 @@ from ledger.gitstore.core import (
     HeadState,
     common_dir,
     config_get,
-    git,
     git_dir,
-    git_ok,
     head_state,
     hooks_dir,
     init_repository,
     private_index,
     rev_parse,
-    text,
     user_identity,
+)
+from ledger.gitstore.history import (
+    author_ident,
+    branch_tips,
+    changed_files,
+    commit_time,
+    deleted_files,
+    trailer_values,
+    upstream,
 )
 from ledger.gitstore.read import (
     LogEntry,
@@ -76,6 +86,16 @@ from ledger.gitstore.remote import (
     push_branch,
     remote_url,
 )
+from ledger.gitstore.snapshot import (
+    ls_files,
+    modified_files,
+    stage_contents,
+    stage_paths,
+    stage_tracked,
+    staged_patch,
+    untracked_files,
+    write_tree,
+)
 from ledger.gitstore.worktree import (
     apply_patch,
     remove_orphaned_temporary,
@@ -88,6 +108,21 @@ from ledger.gitstore.worktree import (
 )
 
 __all__ = [
+    "author_ident",
+    "branch_tips",
+    "changed_files",
+    "commit_time",
+    "deleted_files",
+    "trailer_values",
+    "upstream",
+    "ls_files",
+    "modified_files",
+    "stage_contents",
+    "stage_paths",
+    "stage_tracked",
+    "staged_patch",
+    "untracked_files",
+    "write_tree",
     "advance_branch",
     "GitError",
     "HeadState",
@@ -102,10 +137,8 @@ __all__ = [
     "config_get",
     "create_annotated_tag",
     "fetch_branch",
-    "git",
     "common_dir",
     "git_dir",
-    "git_ok",
     "grep_paths",
     "head_state",
     "hooks_dir",
@@ -132,7 +165,6 @@ __all__ = [
     "stage_files",
     "staged_paths",
     "sync_index_entries",
-    "text",
     "tree_with",
     "tree_without",
     "untracked_and_modified",

@@ -8,11 +8,11 @@ from pathlib import Path
 
 from ledger.errors import CommitError
 from ledger.gitstore import groupcommit, indexsync
-from ledger.gitstore.core import git, git_dir, git_ok, head_state, private_index, text
+from ledger.gitstore.core import _git, _git_ok, _text, git_dir, head_state, private_index
 
 
 def _hash_blob(root: Path, data: bytes) -> str:
-    return git(root, "hash-object", "-w", "--stdin", input=data).decode().strip()
+    return _git(root, "hash-object", "-w", "--stdin", input=data).decode().strip()
 
 
 def commit_files(
@@ -54,10 +54,10 @@ def _tree_from(root: Path, base: str | None, lines: list[str]) -> str:
     built in a private index."""
     with private_index() as env:
         if base:
-            git(root, "read-tree", base, env=env)
+            _git(root, "read-tree", base, env=env)
         if lines:
-            git(root, "update-index", "--index-info", input=("\n".join(lines) + "\n").encode(), env=env)
-        return text(root, "write-tree", env=env)
+            _git(root, "update-index", "--index-info", input=("\n".join(lines) + "\n").encode(), env=env)
+        return _text(root, "write-tree", env=env)
 
 
 def repair_index(root: Path, prefix: str = "experiments") -> list[str]:
@@ -88,10 +88,10 @@ def tree_without(root: Path, tree: str, excluded: Iterable[str]) -> str:
     content without them)."""
     names = {name.encode() for name in excluded}
     kept = [
-        item for item in git(root, "ls-tree", "-z", tree).split(b"\0")
+        item for item in _git(root, "ls-tree", "-z", tree).split(b"\0")
         if item and item.partition(b"\t")[2] not in names
     ]  # fmt: skip
-    return git(root, "mktree", "-z", input=b"".join(i + b"\0" for i in kept)).decode().strip()
+    return _git(root, "mktree", "-z", input=b"".join(i + b"\0" for i in kept)).decode().strip()
 
 
 def index_tree_without(root: Path, index: Path, excluded: Iterable[str]) -> str:
@@ -102,7 +102,7 @@ def index_tree_without(root: Path, index: Path, excluded: Iterable[str]) -> str:
     them from an index, without `git rm --cached`, which is quadratic in the files removed.
     """
     with private_index(copy_of=index) as env:
-        return tree_without(root, text(root, "write-tree", env=env), excluded)
+        return tree_without(root, _text(root, "write-tree", env=env), excluded)
 
 
 def stage_files(root: Path, files: Mapping[str, bytes]) -> None:
@@ -114,7 +114,7 @@ def replay_commit(root: Path, onto: str, commit: str) -> str:
     """`commit`'s changes (to its first parent) re-made on top of `onto`, keeping its
     author and message; `onto` itself when they are there already. Never touches the
     user's index or working tree."""
-    diff = git(root, "diff-tree", "-r", "-z", "--no-renames", "--no-commit-id", "--root", commit)
+    diff = _git(root, "diff-tree", "-r", "-z", "--no-renames", "--no-commit-id", "--root", commit)
     fields = diff.decode("utf-8", "replace").split("\0")
     lines = []
     for meta, path in zip(fields[0::2], fields[1::2]):
@@ -123,17 +123,17 @@ def replay_commit(root: Path, onto: str, commit: str) -> str:
         _, new_mode, _, new_sha, status = meta[1:].split()
         lines.append(_index_line(path, None if status == "D" else new_sha, new_mode))
     tree = _tree_from(root, onto, lines)
-    if text(root, "rev-parse", f"{onto}^{{tree}}") == tree:
+    if _text(root, "rev-parse", f"{onto}^{{tree}}") == tree:
         return onto
-    ident = text(root, "log", "-1", "--format=%an%x00%ae%x00%aI", commit).split("\0")
+    ident = _text(root, "log", "-1", "--format=%an%x00%ae%x00%aI", commit).split("\0")
     author = {"GIT_AUTHOR_NAME": ident[0], "GIT_AUTHOR_EMAIL": ident[1], "GIT_AUTHOR_DATE": ident[2]}
-    message = git(root, "log", "-1", "--format=%B", commit)
-    return git(root, "commit-tree", tree, "-p", onto, "-F", "-", input=message, env=author).decode().strip()
+    message = _git(root, "log", "-1", "--format=%B", commit)
+    return _git(root, "commit-tree", tree, "-p", onto, "-F", "-", input=message, env=author).decode().strip()
 
 
 def update_ref(root: Path, ref: str, new: str, old: str) -> bool:
     """Compare-and-swap a ref: move `ref` from `old` to `new`; False if it had moved."""
-    return git_ok(root, "update-ref", "-m", "ledger: push", ref, new, old)
+    return _git_ok(root, "update-ref", "-m", "ledger: push", ref, new, old)
 
 
 def advance_branch(root: Path, ref: str, old: str, new: str, entries: Mapping[str, str | None]) -> bool:

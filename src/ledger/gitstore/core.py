@@ -127,7 +127,7 @@ def hooks_dir(root: Path) -> Path:
     return where if where.is_absolute() else root / where
 
 
-def git(
+def _git(
     root: Path,
     *args: str,
     input: bytes | None = None,
@@ -151,7 +151,7 @@ def git(
     return proc.stdout
 
 
-def git_ok(root: Path, *args: str) -> bool:
+def _git_ok(root: Path, *args: str) -> bool:
     return (
         subprocess.run(
             command(root, *args),
@@ -164,23 +164,23 @@ def git_ok(root: Path, *args: str) -> bool:
     )
 
 
-def text(root: Path, *args: str, check: bool = True, env: Mapping[str, str] | None = None) -> str:
-    return git(root, *args, check=check, env=env).decode("utf-8", "replace").strip()
+def _text(root: Path, *args: str, check: bool = True, env: Mapping[str, str] | None = None) -> str:
+    return _git(root, *args, check=check, env=env).decode("utf-8", "replace").strip()
 
 
 def git_dir(root: Path) -> Path:
-    return Path(text(root, "rev-parse", "--absolute-git-dir"))
+    return Path(_text(root, "rev-parse", "--absolute-git-dir"))
 
 
 @functools.lru_cache(maxsize=16)
 def common_dir(root: Path) -> Path:
     """The git directory all worktrees of `root`'s repository share (where ledger keeps
     its cache and its notes: nothing in it comes from a branch). Asked once per process."""
-    return (root / text(root, "rev-parse", "--git-common-dir")).resolve()
+    return (root / _text(root, "rev-parse", "--git-common-dir")).resolve()
 
 
 def rev_parse(root: Path, rev: str) -> str | None:
-    out = git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", check=False)
+    out = _git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", check=False)
     sha = out.decode().strip()
     return sha or None
 
@@ -242,7 +242,7 @@ def head_state(root: Path) -> HeadState:
 
 
 def config_get(root: Path, key: str) -> str | None:
-    value = git(root, "config", "--get", key, check=False).decode("utf-8", "replace").strip()
+    value = _git(root, "config", "--get", key, check=False).decode("utf-8", "replace").strip()
     return value or None
 
 
@@ -273,4 +273,4 @@ def private_index(copy_of: Path | None = None) -> Iterator[dict[str, str]]:
 
 def init_repository(path: Path) -> None:
     """`git init` in `path` (for `ledger init --git`)."""
-    git(path, "init", "-q")
+    _git(path, "init", "-q")

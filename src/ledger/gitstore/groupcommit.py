@@ -24,7 +24,7 @@ from pathlib import Path
 
 from ledger.errors import CommitError, PathExists
 from ledger.gitstore import indexsync
-from ledger.gitstore.core import common_dir, git, git_ok, private_index, rev_parse, text
+from ledger.gitstore.core import _git, _git_ok, _text, common_dir, private_index, rev_parse
 
 QUEUE = "ledger-queue"
 LOCK = "ledger-commit.lock"
@@ -222,7 +222,7 @@ def _commit_batch(root: Path, ref: str, requests: list[Request]) -> dict[str, di
         tgts = indexsync.targets(root, ref)
         with indexsync.locked([t.index for t in tgts]) as held:
             indexsync.write_journal(root, ref, entries, held, tgts)
-            if git_ok(root, "update-ref", "-m", "ledger: record run", ref, new, old or "0" * 40):
+            if _git_ok(root, "update-ref", "-m", "ledger: record run", ref, new, old or "0" * 40):
                 indexsync.pause_point("after-ref-update")
                 for target, lock in zip(tgts, held):
                     indexsync.apply(root, target, lock, entries)
@@ -245,8 +245,8 @@ def _build_chain(
     parent = tip
     with private_index() as env:
         if tip:
-            git(root, "read-tree", tip, env=env)
-        parent_tree = text(root, "rev-parse", f"{tip}^{{tree}}") if tip else None
+            _git(root, "read-tree", tip, env=env)
+        parent_tree = _text(root, "rev-parse", f"{tip}^{{tree}}") if tip else None
         for request in requests:
             if request.create_only:
                 clash = [p for p, sha in request.blobs.items() if current.get(p) not in (None, sha)]
@@ -254,13 +254,13 @@ def _build_chain(
                     answers[request.token] = {"exists": clash[0]}
                     continue
             lines = "".join(indexsync.index_line(p, sha) + "\n" for p, sha in request.blobs.items())
-            git(root, "update-index", "--index-info", input=lines.encode("utf-8"), env=env)
-            tree = text(root, "write-tree", env=env)
+            _git(root, "update-index", "--index-info", input=lines.encode("utf-8"), env=env)
+            tree = _text(root, "write-tree", env=env)
             if tree != parent_tree:
                 args = ["commit-tree", tree, "-F", "-"]
                 if parent:
                     args[2:2] = ["-p", parent]
-                parent = git(root, *args, input=request.message.encode("utf-8")).decode().strip()
+                parent = _git(root, *args, input=request.message.encode("utf-8")).decode().strip()
                 parent_tree = tree
             current.update(request.blobs)
             entries.update(request.blobs)
@@ -276,7 +276,7 @@ def move_branch(root: Path, ref: str, old: str, new: str, entries: Mapping[str, 
         tgts = indexsync.targets(root, ref)
         with indexsync.locked([t.index for t in tgts]) as held:
             indexsync.write_journal(root, ref, entries, held, tgts)
-            if not git_ok(root, "update-ref", "-m", "ledger: push", ref, new, old):
+            if not _git_ok(root, "update-ref", "-m", "ledger: push", ref, new, old):
                 indexsync.clear_journal(root)
                 return False
             for target, lock in zip(tgts, held):

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ledger.errors import CommitError
-from ledger.gitstore.core import common_dir, git, git_dir
+from ledger.gitstore.core import _git, common_dir, git_dir
 
 JOURNAL = "ledger-index.json"
 WAIT_S = 10.0  # how long to wait for another git command's index lock
@@ -227,7 +227,7 @@ def stale_entries(root: Path, prefix: str) -> dict[str, str]:
     """Paths under `prefix` where HEAD and the working tree agree but the index does not
     (a staged deletion or an older version, with the committed file right there): what an
     index sync that never happened leaves, and what `git commit` would undo."""
-    out = git(root, "diff-index", "--cached", "--no-renames", "-z", "HEAD", "--", prefix, check=False)
+    out = _git(root, "diff-index", "--cached", "--no-renames", "-z", "HEAD", "--", prefix, check=False)
     fields = out.decode("utf-8", "replace").split("\0")
     found: dict[str, str] = {}
     for meta, path in zip(fields[0::2], fields[1::2]):
@@ -262,7 +262,7 @@ def repair(root: Path, prefix: str) -> list[str]:
 
 
 def blobs_at(root: Path, rev: str, paths: list[str]) -> dict[str, str | None]:
-    out = git(root, "ls-tree", "-z", "--full-tree", rev, "--", *paths, check=False) if paths else b""
+    out = _git(root, "ls-tree", "-z", "--full-tree", rev, "--", *paths, check=False) if paths else b""
     found: dict[str, str | None] = {p: None for p in paths}
     for item in out.split(b"\0"):
         meta, _, name = item.partition(b"\t")
@@ -293,11 +293,11 @@ def apply(root: Path, target: Target, held: Held, entries: Mapping[str, str | No
         cwd = target.worktree or root
         if target.worktree is not None and target.fill:
             _fill(root, target.worktree, entries)
-        git(cwd, "update-index", "--index-info", input=lines.encode("utf-8"), env=env)
+        _git(cwd, "update-index", "--index-info", input=lines.encode("utf-8"), env=env)
         present = [p for p, sha in entries.items() if sha is not None]
         if target.worktree is not None and present:
             # Stat data for just these paths, so `git status` does not re-hash them.
-            git(cwd, "update-index", "-q", "--refresh", "--", *present, env=env, check=False)
+            _git(cwd, "update-index", "-q", "--refresh", "--", *present, env=env, check=False)
         os.replace(tmp, index)
     finally:
         with contextlib.suppress(FileNotFoundError):
@@ -313,7 +313,7 @@ def _fill(root: Path, worktree: Path, entries: Mapping[str, str | None]) -> None
         target = worktree / path
         if sha is None or os.path.lexists(target) or ".." in Path(path).parts:
             continue
-        data = git(root, "cat-file", "blob", sha)
+        data = _git(root, "cat-file", "blob", sha)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.ledger-tmp")
         tmp.write_bytes(data)

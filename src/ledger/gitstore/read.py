@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from ledger.gitstore.core import _env, command, git, git_dir, git_ok, rev_parse, text
+from ledger.gitstore.core import _env, _git, _git_ok, _text, command, git_dir, rev_parse
 
 
 def ls_tree(root: Path, rev: str, prefix: str) -> list[tuple[str, str]]:
     """(path, blob id) of every file under `prefix` at `rev`."""
-    out = git(root, "ls-tree", "-r", "-z", "--full-tree", rev, "--", prefix, check=False)
+    out = _git(root, "ls-tree", "-r", "-z", "--full-tree", rev, "--", prefix, check=False)
     entries = []
     for item in out.split(b"\0"):
         if not item:
@@ -54,7 +54,7 @@ def untracked_and_modified(root: Path, prefix: str, *, modified: bool = True) ->
     """Files under `prefix` that differ from HEAD in the working tree: new ones, and with
     `modified` changed ones too (that part stats every tracked file, so it costs more)."""
     which = ["--others", "--modified"] if modified else ["--others"]
-    out = git(root, "ls-files", "-z", *which, "--exclude-standard", "--", prefix, check=False)
+    out = _git(root, "ls-files", "-z", *which, "--exclude-standard", "--", prefix, check=False)
     return sorted({p for p in out.decode("utf-8", "replace").split("\0") if p})
 
 
@@ -82,7 +82,7 @@ def read_file_at(root: Path, rev: str, path: str, limit: int) -> bytes | None:
 
 def merge_base(root: Path, a: str, b: str) -> str | None:
     """The best common ancestor of two revisions (what `git diff A...B` compares from)."""
-    out = git(root, "merge-base", a, b, check=False).decode().strip()
+    out = _git(root, "merge-base", a, b, check=False).decode().strip()
     return out or None
 
 
@@ -102,14 +102,14 @@ def staged_paths(root: Path, index: Path, prefix: str | None = None) -> list[tup
     if rev_parse(root, "HEAD") is None:
         args.append("4b825dc642cb6eb9a060e54bf8d69288fbee4904")  # the empty tree
     args += ["--", prefix] if prefix else []
-    out = git(root, *args, env={"GIT_INDEX_FILE": str(index)}).decode("utf-8", "replace")
+    out = _git(root, *args, env={"GIT_INDEX_FILE": str(index)}).decode("utf-8", "replace")
     parts = out.split("\0")
     return sorted((parts[i][:1], parts[i + 1]) for i in range(0, len(parts) - 1, 2) if parts[i + 1])
 
 
 def index_blobs(root: Path, index: Path, prefix: str) -> dict[str, str]:
     """path -> blob id of every file staged in `index` under `prefix`."""
-    out = git(root, "ls-files", "-s", "-z", "--", prefix, env={"GIT_INDEX_FILE": str(index)})
+    out = _git(root, "ls-files", "-s", "-z", "--", prefix, env={"GIT_INDEX_FILE": str(index)})
     blobs = {}
     for item in out.split(b"\0"):
         meta, _, path = item.partition(b"\t")
@@ -121,7 +121,7 @@ def index_blobs(root: Path, index: Path, prefix: str) -> dict[str, str]:
 
 def grep_paths(root: Path, rev: str, fixed: str, prefix: str) -> list[str]:
     """Paths under `prefix` at `rev` whose content contains the string `fixed`."""
-    out = git(
+    out = _git(
         root, "grep", "-l", "-z", "-F", "--no-textconv", "-e", fixed, rev, "--", prefix,
         check=False,
     )  # fmt: skip
@@ -134,20 +134,20 @@ def grep_paths(root: Path, rev: str, fixed: str, prefix: str) -> list[str]:
 
 def is_ancestor(root: Path, commit: str, rev: str = "HEAD") -> bool:
     """Whether `commit` is reachable from `rev` (the trusted history)."""
-    return git_ok(root, "merge-base", "--is-ancestor", commit, rev)
+    return _git_ok(root, "merge-base", "--is-ancestor", commit, rev)
 
 
 def branch_refs(root: Path) -> list[str]:
     """Every local and remote-tracking branch, sorted (where untrusted records may be)."""
-    out = text(root, "for-each-ref", "--format=%(refname)", "refs/heads", "refs/remotes", check=False)
+    out = _text(root, "for-each-ref", "--format=%(refname)", "refs/heads", "refs/remotes", check=False)
     return sorted(ref for ref in out.splitlines() if ref and not ref.endswith("/HEAD"))
 
 
 def show_blob(root: Path, rev: str, path: str) -> bytes | None:
     """The bytes of `path` at `rev`, or None when it is not there."""
-    if not git_ok(root, "cat-file", "-e", f"{rev}:{path}"):
+    if not _git_ok(root, "cat-file", "-e", f"{rev}:{path}"):
         return None
-    return git(root, "cat-file", "blob", f"{rev}:{path}")
+    return _git(root, "cat-file", "blob", f"{rev}:{path}")
 
 
 @dataclass(frozen=True)
@@ -160,7 +160,7 @@ class LogEntry:
 
 def log_entries(root: Path, revision_range: str) -> list[LogEntry]:
     """Commits in `revision_range`, oldest first, with the paths each one changes."""
-    out = git(
+    out = _git(
         root, "-c", "core.quotePath=false", "log", "--reverse", "--topo-order", "--no-renames",
         "-z", "--name-only", "--format=%x01%H%x02%P%x02%B%x02", revision_range,
     )  # fmt: skip
@@ -174,7 +174,7 @@ def log_entries(root: Path, revision_range: str) -> list[LogEntry]:
 
 def changed_paths(root: Path, old: str, new: str) -> list[tuple[str, str | None]]:
     """(path, new blob id or None when deleted) for every file that differs."""
-    out = git(root, "diff-tree", "-r", "-z", "--no-renames", old, new)
+    out = _git(root, "diff-tree", "-r", "-z", "--no-renames", old, new)
     fields = out.decode("utf-8", "replace").split("\0")
     changes = []
     for meta, path in zip(fields[0::2], fields[1::2]):

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ledger.gitstore.core import GitError, _env, command, config_get, git, git_ok, rev_parse
+from ledger.gitstore.core import GitError, _env, _git, _git_ok, command, config_get, rev_parse
 
 
 @dataclass(frozen=True)
@@ -23,16 +23,16 @@ class TagInfo:
 
 def create_annotated_tag(root: Path, name: str, target: str, message: str) -> None:
     """Create an annotated tag (never moving an existing one); touches no index or worktree."""
-    if git_ok(root, "rev-parse", "--verify", "--quiet", f"refs/tags/{name}"):
+    if _git_ok(root, "rev-parse", "--verify", "--quiet", f"refs/tags/{name}"):
         raise GitError(f"tag {name} already exists: pick another version or delete the tag")
-    git(root, "tag", "-a", "-F", "-", name, target, input=message.encode("utf-8"))
+    _git(root, "tag", "-a", "-F", "-", name, target, input=message.encode("utf-8"))
 
 
 def list_tags(root: Path, pattern: str = "*") -> list[TagInfo]:
     """Tags matching a `git for-each-ref` pattern, sorted by name."""
     fmt = "%(refname:strip=2)%00%(objecttype)%00%(*objectname)%00%(objectname)%00" \
           "%(taggername) %(taggeremail)%00%(taggerdate:iso-strict)%00%(contents)%00%01"  # fmt: skip
-    out = git(root, "for-each-ref", f"--format={fmt}", f"refs/tags/{pattern}", check=False)
+    out = _git(root, "for-each-ref", f"--format={fmt}", f"refs/tags/{pattern}", check=False)
     tags = []
     for chunk in out.decode("utf-8", "replace").split("\x01"):
         fields = chunk.lstrip("\n").split("\0")
@@ -49,7 +49,7 @@ def list_tags(root: Path, pattern: str = "*") -> list[TagInfo]:
 
 def fetch_branch(root: Path, remote: str, branch: str) -> str | None:
     """Fetch `branch` from `remote`; its tip, or None when the remote has no such branch."""
-    if not git_ok(root, "ls-remote", "--exit-code", "--heads", remote, f"refs/heads/{branch}"):
+    if not _git_ok(root, "ls-remote", "--exit-code", "--heads", remote, f"refs/heads/{branch}"):
         return None
     tracking = f"refs/remotes/{remote}/{branch}"
     if config_get(root, f"remote.{remote}.url"):
@@ -67,7 +67,7 @@ def _fetch(root: Path, remote: str, refspec: str, attempts: int = 8) -> None:
     the remote-tracking ref at the same moment: git refuses the loser rather than rewind."""
     for attempt in range(1, attempts + 1):
         try:
-            git(root, "fetch", "--quiet", "--no-tags", remote, refspec)
+            _git(root, "fetch", "--quiet", "--no-tags", remote, refspec)
             return
         except GitError as exc:
             if attempt == attempts or not any(word in str(exc) for word in _LOST_RACE):
@@ -104,6 +104,6 @@ def clone_at(url: str, path: Path, branch: str, commit: str) -> None:
     """A fresh clone of `url` with `branch` checked out at `commit` (tracking the remote's
     branch, so `ledger push` knows where to push)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    git(path.parent, "clone", "--quiet", "--no-tags", "--branch", branch, url, str(path))
-    git(path, "checkout", "--quiet", "-B", branch, commit)
-    git(path, "branch", "--quiet", f"--set-upstream-to=origin/{branch}", branch)
+    _git(path.parent, "clone", "--quiet", "--no-tags", "--branch", branch, url, str(path))
+    _git(path, "checkout", "--quiet", "-B", branch, commit)
+    _git(path, "branch", "--quiet", f"--set-upstream-to=origin/{branch}", branch)

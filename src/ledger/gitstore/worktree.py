@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from ledger.gitstore.core import GitError, common_dir, git, rev_parse
+from ledger.gitstore.core import GitError, _git, common_dir, rev_parse
 
 
 def worktree_add(root: Path, path: Path, commit: str, owner: str | None = None) -> None:
@@ -23,7 +23,7 @@ def worktree_add(root: Path, path: Path, commit: str, owner: str | None = None) 
     while its owner lives.
     """
     lock = ["--lock", "--reason", owner] if owner else []
-    git(root, "worktree", "add", "--detach", "--force", *lock, str(path), commit)
+    _git(root, "worktree", "add", "--detach", "--force", *lock, str(path), commit)
 
 
 # Temporary worktrees (reproductions, sweep points) live in directories of ledger's own temp
@@ -141,7 +141,7 @@ def temporary_worktree_remove(root: Path, path: Path) -> None:
 
 def temporary_worktree_keep(root: Path, path: Path) -> None:
     """Hand a temporary worktree over to the user: unlocked, and no cleanup may take it."""
-    git(root, "worktree", "unlock", str(path), check=False)
+    _git(root, "worktree", "unlock", str(path), check=False)
     for file, note in _read_notes(root):
         if note["path"] == str(path):
             if _ours(Path(note["temp"]), note["token"]):
@@ -161,7 +161,7 @@ def remove_orphaned_temporary(root: Path, gone: Callable[[str], bool]) -> list[P
 
 def apply_patch(root: Path, patch: bytes) -> None:
     """Apply a recorded code patch (tracked changes and new files) to a worktree."""
-    git(root, "apply", "--binary", "--whitespace=nowarn", "-", input=patch)
+    _git(root, "apply", "--binary", "--whitespace=nowarn", "-", input=patch)
 
 
 def worktree_add_branch(root: Path, path: Path, branch: str, owner: str | None = None) -> None:
@@ -176,7 +176,7 @@ def worktree_add_branch(root: Path, path: Path, branch: str, owner: str | None =
     if tip is None:
         raise GitError(f"branch {branch} has no commit yet: commit your code first")
     worktree_add(root, path, tip, owner)
-    git(path, "symbolic-ref", "HEAD", f"refs/heads/{branch}")
+    _git(path, "symbolic-ref", "HEAD", f"refs/heads/{branch}")
 
 
 def write_worktree_file(root: Path, path: str, sha: str | None) -> None:
@@ -186,7 +186,7 @@ def write_worktree_file(root: Path, path: str, sha: str | None) -> None:
         target.unlink(missing_ok=True)
         return
     target.parent.mkdir(parents=True, exist_ok=True)
-    data = git(root, "cat-file", "blob", sha)
+    data = _git(root, "cat-file", "blob", sha)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.ledger-tmp")
     tmp.write_bytes(data)
     os.replace(tmp, target)

@@ -126,11 +126,9 @@ def search_runs(
     if output_format != "pandas":
         raise MlflowException("search_runs: output_format must be 'pandas' or 'list'")
     table = rows(found)
+    from ledger.read.frames import data_frame
+
     try:
-        import pandas as pd
+        return data_frame(table, list(table[0]) if table else list(BASE_COLUMNS), epoch_ms=("start_time", "end_time"))
     except ImportError:
         return table  # documented: without pandas, a list of dicts with MLflow's columns
-    frame = pd.DataFrame(table, columns=list(table[0]) if table else list(BASE_COLUMNS))
-    for column in ("start_time", "end_time"):
-        frame[column] = pd.to_datetime(frame[column], unit="ms", utc=True)
-    return frame

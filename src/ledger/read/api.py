@@ -77,10 +77,10 @@ class Runs(Sequence[dict[str, Any]]):
 
     def to_pandas(self) -> pandas.DataFrame:
         """One row per run, like `mlflow.search_runs`: the run's scalar fields plus
-        flattened `params.*`, `metrics.*` and `tags.*` columns (pandas is imported here only)."""
-        import pandas
+        flattened `params.*`, `metrics.*` and `tags.*` columns (pandas is imported only now)."""
+        from ledger.read.frames import data_frame
 
-        return pandas.DataFrame([flat_row(rec) for rec in self])
+        return data_frame([flat_row(rec) for rec in self])
 
 
 def flat_row(rec: dict[str, Any]) -> dict[str, Any]:

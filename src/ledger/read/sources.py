@@ -79,11 +79,10 @@ def blob_id(data: bytes) -> str:
 def _commit(ws: Workspace, rev: str) -> tuple[str, int]:
     if not rev or rev.startswith("-") or any(c.isspace() or c == "\0" for c in rev):
         raise UsageError(f"bad revision {rev!r}: give a branch, tag or commit")  # never a git option
-    out = gitstore.text(ws.root, "log", "-1", "--format=%H %ct", f"{rev}^{{commit}}", "--", check=False)
-    parts = out.split()
-    if len(parts) != 2 or len(parts[0]) < 40:
+    found = gitstore.commit_time(ws.root, rev)
+    if found is None:
         raise UsageError(f"unknown revision {rev!r}: give a branch, tag or commit (see `git log`)")
-    return parts[0], int(parts[1])
+    return found
 
 
 def _tree_entries(ws: Workspace, source: Source) -> list[Entry]:
@@ -94,15 +93,10 @@ def _tree_entries(ws: Workspace, source: Source) -> list[Entry]:
 
 def branch_tips(ws: Workspace) -> list[Source]:
     """Every local and remote-tracking branch tip, once per commit."""
-    out = gitstore.text(
-        ws.root, "for-each-ref", "--format=%(objectname) %(objecttype) %(committerdate:unix) %(refname:short)",
-        "refs/heads", "refs/remotes",
-    )  # fmt: skip
     tips: dict[str, Source] = {}
-    for line in out.splitlines():
-        parts = line.split(" ", 3)
-        if len(parts) == 4 and parts[1] == "commit" and parts[0] not in tips:
-            tips[parts[0]] = Source(parts[0][:12], parts[0], int(parts[2] or 0))
+    for sha, when, _ in gitstore.branch_tips(ws.root):
+        if sha not in tips:
+            tips[sha] = Source(sha[:12], sha, when)
     return list(tips.values())
 
 
@@ -113,17 +107,11 @@ def _range_entries(ws: Workspace, spec: str) -> list[Entry]:
         raise UsageError(f"bad range {spec!r}: write --rev A..B (e.g. main..feature)")
     base_commit, _ = _commit(ws, start)
     end_commit, end_time = _commit(ws, end)
-    base = gitstore.text(ws.root, "merge-base", base_commit, end_commit, check=False) or base_commit
+    base = gitstore.merge_base(ws.root, base_commit, end_commit) or base_commit
     source = Source(end_commit[:12], end_commit, end_time)
-    out = gitstore.text(
-        ws.root, "diff", "--raw", "--no-renames", "--no-abbrev", base, end_commit, "--",
-        record.RECORDS_DIR,
-    )  # fmt: skip
     found = []
-    for line in out.splitlines():
-        meta, _, path = line.partition("\t")
-        fields = meta.split()
-        item = entry(path, fields[3], source) if len(fields) == 5 and fields[4] in ("A", "M") else None
+    for status, path, blob in gitstore.changed_files(ws.root, base, end_commit, record.RECORDS_DIR):
+        item = entry(path, blob, source) if status in ("A", "M") else None
         if item is not None:
             found.append(item)
     return found
@@ -131,22 +119,13 @@ def _range_entries(ws: Workspace, spec: str) -> list[Entry]:
 
 def _deleted_entries(ws: Workspace, commits: list[str]) -> list[Entry]:
     """The last version of every record file deleted in the history of `commits`."""
-    out = gitstore.text(
-        ws.root, "log", "--format=%x01%H %ct", "--raw", "--no-renames", "--no-abbrev",
-        "--diff-filter=D", *commits, "--", record.RECORDS_DIR,
-    )  # fmt: skip
     found: list[Entry] = []
-    source: Source | None = None
-    for line in out.splitlines():
-        if line.startswith("\x01"):
-            sha, _, when = line[1:].partition(" ")
-            source = Source(f"{sha[:12]}^", sha, int(when or 0))
-        elif line.startswith(":") and source is not None:
-            meta, _, path = line.partition("\t")
-            fields = meta.split()
-            item = entry(path, fields[2], source) if len(fields) == 5 and fields[4] == "D" else None
-            if item is not None:
-                found.append(item)
+    sources: dict[str, Source] = {}
+    for sha, when, path, blob in gitstore.deleted_files(ws.root, commits, record.RECORDS_DIR):
+        source = sources.setdefault(sha, Source(f"{sha[:12]}^", sha, when))
+        item = entry(path, blob, source)
+        if item is not None:
+            found.append(item)
     return found
 
 

@@ -92,7 +92,7 @@ def prepare(ws: Workspace, remote: str | None = None) -> tuple[str, str, str]:
     if url is None:
         raise LedgerError(f"no remote {remote!r}: the tasks clone the project from it: `git remote add {remote} URL`")
     changed = [p for p in gitstore.untracked_and_modified(ws.root, ".") if not p.startswith("experiments/")]
-    tracked_changes = [p for p in changed if gitstore.git_ok(ws.root, "ls-files", "--error-unmatch", "--", p)]
+    tracked_changes = [p for p in changed if gitstore.ls_files(ws.root, [p])]
     if tracked_changes:
         raise LedgerError(
             f"{len(tracked_changes)} file(s) changed since your last commit (first: {tracked_changes[0]}): "

@@ -138,7 +138,7 @@ def clean_leftovers(ws: Workspace, untracked: list[str] | None = None) -> list[s
         directory = ws.root / relpath
         if os.path.lexists(ws.root / f"{relpath}.yaml") or directory.is_symlink() or not directory.is_dir():
             continue  # a live or finished run's sidecar (its record is there)
-        if gitstore.git(ws.root, "ls-files", "-z", "--", relpath, check=False):
+        if gitstore.ls_files(ws.root, [relpath]):
             continue  # git tracks some of it: the user's, not a leftover
         gone = _owner_gone(directory / OWNER_FILE)
         if gone is False or (gone is None and now - _newest_mtime(directory) <= STALE_S):

@@ -26,14 +26,10 @@ class Status:
 
 
 def unpushed_runs(ws: Workspace) -> tuple[str | None, list[str]]:
-    upstream = gitstore.text(ws.root, "rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{u}", check=False)
-    if not upstream or upstream.startswith("fatal"):
+    upstream = gitstore.upstream(ws.root)
+    if upstream is None:
         return None, []
-    out = gitstore.text(
-        ws.root, "log", "--format=%(trailers:key=Ledger-Run,valueonly,separator=%x2C)",
-        f"{upstream}..HEAD", "--", RECORDS_DIR, check=False,
-    )  # fmt: skip
-    ids = [i.strip() for line in out.splitlines() for i in line.split(",") if i.strip()]
+    ids = gitstore.trailer_values(ws.root, f"{upstream}..HEAD", "Ledger-Run", RECORDS_DIR)
     return upstream, sorted(set(ids))
 
 

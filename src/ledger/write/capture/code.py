@@ -48,9 +48,8 @@ class CodeState:
 
 def _untracked_sources(root: Path, extra_extensions: tuple[str, ...], env: dict[str, str]) -> list[str]:
     allowed = SOURCE_EXTENSIONS | set(extra_extensions)
-    out = gitstore.git(root, "ls-files", "-z", "--others", "--exclude-standard", env=env)
     chosen = []
-    for path in out.decode("utf-8", "replace").split("\0"):
+    for path in gitstore.untracked_files(root, env):
         if not path or path.split("/")[0] in LEDGER_PATHS or path.startswith(".dvc/"):
             continue
         if os.path.splitext(path)[1] in allowed:
@@ -78,12 +77,8 @@ def _with_secrets(root: Path, paths: list[str], secrets: tuple[str, ...]) -> dic
 
 
 def _stage_redacted(root: Path, files: dict[str, bytes], env: dict[str, str]) -> None:
-    lines = []
-    for path, data in files.items():
-        sha = gitstore.git(root, "hash-object", "-w", "--stdin", input=data).decode().strip()
-        mode = "100755" if os.access(root / path, os.X_OK) else "100644"
-        lines.append(f"{mode} {sha}\t{path}\n")
-    gitstore.git(root, "update-index", "--add", "--index-info", input="".join(lines).encode(), env=env)
+    contents = {path: (data, os.access(root / path, os.X_OK)) for path, data in files.items()}
+    gitstore.stage_contents(root, contents, env)
 
 
 def capture_code(root: Path, extra_extensions: tuple[str, ...] = (), secrets: tuple[str, ...] = ()) -> CodeState:
@@ -93,25 +88,17 @@ def capture_code(root: Path, extra_extensions: tuple[str, ...] = (), secrets: tu
     # A private copy of the user's index: its stat cache spares re-hashing unchanged files,
     # and the user's own index is never touched.
     with gitstore.private_index(copy_of=gitstore.git_dir(root) / "index") as env:
-        changed = gitstore.git(root, "diff-files", "-z", "--name-only", env=env, check=False)
+        tracked = gitstore.modified_files(root, env)
         untracked = _untracked_sources(root, extra_extensions, env)
-        tracked = [p for p in changed.decode("utf-8", "surrogateescape").split("\0") if p]
         secret = _with_secrets(root, [*tracked, *untracked], secrets)
-        keep_out = [f":(exclude,literal){p}" for p in secret]
-        gitstore.git(root, "add", "-u", "--", ".", *keep_out, env=env, check=False)
-        untracked = [p for p in untracked if p not in secret]
-        if untracked:
-            gitstore.git(root, "add", "-f", "--", *untracked, env=env)
+        gitstore.stage_tracked(root, env, leave_out=secret)
+        gitstore.stage_paths(root, [p for p in untracked if p not in secret], env)
         if secret:
             _stage_redacted(root, secret, env)
         # ledger's own files are left out of the code's identity (dropped from the top-level
         # tree: `git rm --cached` would be quadratic in the number of records).
-        tree = gitstore.tree_without(root, gitstore.text(root, "write-tree", env=env), LEDGER_PATHS)
-        against = [state.commit] if state.commit else []  # an unborn branch: everything is new
-        patch = gitstore.git(
-            root, "diff", "--cached", "--binary", "--no-ext-diff", "--no-textconv", "--no-color",
-            "--full-index", *against, "--", ".", *[f":(exclude){p}" for p in LEDGER_PATHS], env=env,
-        )  # fmt: skip
+        tree = gitstore.tree_without(root, gitstore.write_tree(root, env), LEDGER_PATHS)
+        patch = gitstore.staged_patch(root, state.commit, LEDGER_PATHS, env)
     return CodeState(
         commit=state.commit,
         branch=state.branch,

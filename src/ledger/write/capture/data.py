@@ -46,15 +46,9 @@ def _entry(base: str, out: Any, source: str, role: str, root: Path) -> dict[str,
 
 
 def dvc_files(root: Path) -> list[str]:
-    out = gitstore.git(
-        root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "*.dvc",
-        check=False,
-    )  # fmt: skip
+    found = gitstore.ls_files(root, ["*.dvc"], untracked=True)
     # ledger's own `.dvc` files (large artifacts in run sidecars) are outputs, not data.
-    return sorted(
-        p for p in set(out.decode("utf-8", "replace").split("\0"))
-        if p.endswith(".dvc") and not p.startswith(f"{RECORDS_DIR}/")
-    )  # fmt: skip
+    return sorted({p for p in found if p.endswith(".dvc") and not p.startswith(f"{RECORDS_DIR}/")})
 
 
 def from_dvc_files(root: Path) -> list[dict[str, Any]]:
@@ -154,8 +148,7 @@ def check_workspace(root: Path, entries: list[dict[str, Any]]) -> None:
     suspects = sorted({e["path"] for e in declared if not e["matches"] and e["role"] != "out"})
     in_git = set()
     if suspects:
-        out = gitstore.git(root, "ls-files", "-z", "--", *suspects, check=False)
-        in_git = set(out.decode("utf-8", "replace").split("\0"))
+        in_git = set(gitstore.ls_files(root, suspects))
     changed = [path for path in suspects if path not in in_git]
     if changed:
         warnings.warn(
