@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ledger.core import record
+from ledger.core import fields, record
 from ledger.core.workspace import Workspace
 from ledger.mlflow.entities import Run, from_record
 from ledger.mlflow.exceptions import MlflowException
@@ -48,7 +48,9 @@ def get_run(run_id: str) -> Run:
 
 
 def _value(run: Run, column: str) -> Any:
-    kind, _, key = column.partition(".")
+    parts = fields.split_name(column)  # metrics.`val/auc`, as everywhere else
+    kind = fields.PREFIXES.get(parts[0].lower(), parts[0]) if parts else ""
+    key = ".".join(parts[1:])
     if kind == "metrics":
         return run.data.metrics.get(key)
     if kind == "params":

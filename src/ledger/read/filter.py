@@ -35,14 +35,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ledger.core import fields
 from ledger.errors import UsageError
 
 Predicate = Callable[[dict[str, Any]], bool]
 
-PREFIXES = {
-    "metrics": "metrics", "metric": "metrics", "params": "params", "param": "params",
-    "tags": "tags", "tag": "tags", "attributes": "", "attribute": "", "attr": "",
-}  # fmt: skip
+PREFIXES = {**fields.PREFIXES, "attributes": "", "attribute": "", "attr": ""}
 ATTRIBUTES = {
     "id": ("id",), "run_id": ("id",), "name": ("name",), "run_name": ("name",),
     "status": ("status",), "experiment": ("experiment",), "description": ("description",),
@@ -113,11 +111,6 @@ def _unquote(text: str) -> str:
     return re.sub(r"\\(.)", lambda m: m.group(1), text[1:-1])
 
 
-def _name_parts(text: str) -> list[str]:
-    found = re.findall(r"`[^`]*`|\"[^\"]*\"|[^.`\"]+", text)
-    return [p[1:-1] if p[:1] in ("`", '"') else p for p in found]
-
-
 # ---------------------------------------------------------------------------- values
 
 
@@ -141,7 +134,7 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-_MISSING = object()
+_MISSING = fields.MISSING
 
 
 def _compare(left: Any, op: str, right: Any) -> bool:
@@ -249,15 +242,13 @@ class _Parser:
         if tok.kind != "name" or tok.text.lower() in ("and", "or", "not", "in", "like", "ilike"):
             raise self.fail("expected a field such as metrics.auc, params.lr, tags.stage or status")
         self.take()
-        parts = _name_parts(tok.text)
+        parts = fields.split_name(tok.text)
         prefix = PREFIXES.get(parts[0].lower()) if not tok.text.startswith("`") else None
         path: tuple[str, ...]
         if prefix and len(parts) == 1:
             raise self.fail(f"{tok.text!r} needs a name after it, e.g. {tok.text}.auc", tok)
-        if prefix == "params":
-            path = ("params", *parts[1:])  # nested: params.model.depth
-        elif prefix:
-            path = (prefix, ".".join(parts[1:]))  # metric and tag names may hold dots
+        if prefix:
+            path = fields.field_path(tok.text)  # params.model.depth nested; metric/tag names whole
         elif prefix == "" and len(parts) > 1:
             path = self.attribute(".".join(parts[1:]), tok)  # attributes.status
         else:
@@ -269,23 +260,15 @@ class _Parser:
             self.refs.add((kind, ".".join(path[1:])))
         self.case_free = path == ("status",)  # `status = 'FINISHED'` (MLflow's spelling) works
         if path == ("status",):
-            return lambda rec: _lower(_walk(rec, path))
+            return lambda rec: _lower(fields.get_path(rec, path))
         if path == ("tags", RUN_NAME_TAG):  # MLflow's name for the run name, on any record
 
             def run_name(rec: dict[str, Any]) -> Any:
-                value = _walk(rec, path)
-                return _walk(rec, ("name",)) if value is _MISSING else value
+                value = fields.get_path(rec, path)
+                return fields.get_path(rec, ("name",)) if value is _MISSING else value
 
             return run_name
-        if path[0] == "params" and len(path) > 2:
-            flat = ("params", ".".join(path[1:]))  # MLflow-style flattened keys work too
-
-            def nested_or_flat(rec: dict[str, Any]) -> Any:
-                value = _walk(rec, path)
-                return _walk(rec, flat) if value is _MISSING else value
-
-            return nested_or_flat
-        return lambda rec: _walk(rec, path)
+        return lambda rec: fields.get_path(rec, path)  # params.a.b: nested, else the flat key
 
     def attribute(self, name: str, tok: _Tok) -> tuple[str, ...]:
         path = ATTRIBUTES.get(name.lower())
@@ -369,15 +352,6 @@ class _Parser:
 
 def _lower(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
-
-
-def _walk(rec: dict[str, Any], path: tuple[str, ...]) -> Any:
-    value: Any = rec
-    for part in path:
-        if not isinstance(value, dict) or part not in value:
-            return _MISSING
-        value = value[part]
-    return value
 
 
 @dataclass(frozen=True)

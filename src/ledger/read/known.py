@@ -18,6 +18,7 @@ import difflib
 from collections.abc import Iterable
 from typing import Any
 
+from ledger.core import fields
 from ledger.core.fields import flatten
 from ledger.errors import UsageError
 
@@ -106,20 +107,9 @@ def column_kind(column: str) -> tuple[str, str]:
 
 def lookup(rec: dict[str, Any], column: str) -> Any:
     """A dotted column of a record: `metrics.auc`, `metrics.val/auc`, `params.model.depth`,
-    `tags.stage`, `resources.wall_s`; None when the run has no such field."""
-    head, _, rest = column.partition(".")
-    if head == "metrics" and rest:
-        return (rec.get("metrics") or {}).get(rest)
-    if head == "tags" and rest:
-        return (rec.get("tags") or {}).get(rest)
-    value: Any = rec
-    for part in column.split("."):
-        if not isinstance(value, dict):
-            return None
-        value = value.get(part)
-    if value is None and head == "params" and rest:
-        return (rec.get("params") or {}).get(rest)  # a flat key with dots
-    return value
+    `tags.stage`, `resources.wall_s`; None when the run has no such field (the one spelling:
+    `ledger.core.fields.resolve`)."""
+    return fields.resolve(rec, column)
 
 
 def check_field(name: str) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ledger import gitstore
-from ledger.core import record
+from ledger.core import fields, record
 from ledger.core.workspace import Workspace, safe_relpath
 from ledger.errors import LedgerError
 from ledger.read import query
@@ -286,16 +286,8 @@ def param_points(records: list[dict[str, Any]], x: str, y: str, color: str | Non
 
 
 def lookup(rec: Mapping[str, Any], dotted: str) -> Any:
-    """`params.model.depth`, `model.depth` (params implied) or `metrics.auc` of a record."""
-    head, _, rest = dotted.partition(".")
-    if head == "metrics" and rest:
-        return (rec.get("metrics") or {}).get(rest)
-    value: Any = rec.get("params") or {}
-    path = rest if head == "params" and rest else dotted
-    if isinstance(value, dict) and path in value:
-        return value[path]
-    for part in path.split("."):
-        if not isinstance(value, dict):
-            return None
-        value = value.get(part)
-    return value
+    """`params.model.depth`, `model.depth` (params implied), `metrics.auc` or `tags.x` of a
+    record, spelled as everywhere else (`ledger.core.fields`)."""
+    head = fields.split_name(dotted)[:1]
+    implied = not head or head[0].lower() not in fields.PREFIXES
+    return fields.resolve(rec, f"params.{dotted}" if implied else dotted)
