@@ -20,6 +20,7 @@ from ledger import gitstore
 from ledger.core import record, redact, schema, yamlio
 from ledger.core.workspace import Workspace, safe_relpath
 from ledger.errors import LedgerError, RecordError, UsageError
+from ledger.read.sources import changed_since_fork, resolve_revision
 from ledger.registry import DECISION_PATH_RE
 
 MAX_PROBLEMS_PER_FILE = 20
@@ -206,22 +207,11 @@ def check_rev(ws: Workspace, rev: str) -> Result:
     record at a single revision. Read from git objects: nothing is checked out."""
     if ".." in rev:
         start, _, end = rev.replace("...", "..").partition("..")
-        start_sha = _commit(ws, start or "HEAD")
-        end_sha = _commit(ws, end or "HEAD")
-        fork = gitstore.merge_base(ws.root, start_sha, end_sha)
-        before = dict(gitstore.ls_tree(ws.root, fork, record.RECORDS_DIR)) if fork else {}
-        after = dict(gitstore.ls_tree(ws.root, end_sha, record.RECORDS_DIR))
-        blobs = {p: sha for p, sha in after.items() if before.get(p) != sha}
-        return _check_many(ws, blobs, f"{end or 'HEAD'}:")
-    sha = _commit(ws, rev)
+        start_sha, _ = resolve_revision(ws, start or "HEAD")
+        end_sha, _ = resolve_revision(ws, end or "HEAD")
+        return _check_many(ws, changed_since_fork(ws, start_sha, end_sha).changed, f"{end or 'HEAD'}:")
+    sha, _ = resolve_revision(ws, rev)
     return _check_many(ws, dict(gitstore.ls_tree(ws.root, sha, record.RECORDS_DIR)), f"{rev}:")
-
-
-def _commit(ws: Workspace, rev: str) -> str:
-    sha = gitstore.rev_parse(ws.root, rev)
-    if sha is None:
-        raise UsageError(f"unknown revision {rev!r}: give a branch, tag or commit (fetch it first)")
-    return sha
 
 
 def check_paths(ws: Workspace, paths: list[str]) -> Result:

@@ -76,13 +76,47 @@ def blob_id(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
-def _commit(ws: Workspace, rev: str) -> tuple[str, int]:
+def resolve_revision(
+    ws: Workspace, rev: str, *, what: str = "", hint: str = "", error: type[LedgerError] = UsageError
+) -> tuple[str, int]:
+    """(commit id, committer time) of the commit `rev` names: the one revision lookup of the
+    read path, the review and the checks. A malformed revision (never taken as a git
+    option) or one that names no commit raises `error`; `what` ("BASE") and `hint` go into
+    its one-line message."""
+    for_what = f" for {what}" if what else ""
     if not rev or rev.startswith("-") or any(c.isspace() or c == "\0" for c in rev):
-        raise UsageError(f"bad revision {rev!r}: give a branch, tag or commit")  # never a git option
+        raise error(f"bad revision {rev!r}{for_what}: give a branch, tag or commit")
     found = gitstore.commit_time(ws.root, rev)
     if found is None:
-        raise UsageError(f"unknown revision {rev!r}: give a branch, tag or commit (see `git log`)")
+        hint = hint or " (see `git log`; a remote branch must be fetched first)"
+        raise error(f"unknown revision {rev!r}{for_what}: give a branch, tag or commit{hint}")
     return found
+
+
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # what a history with no fork point is compared from
+
+
+@dataclass(frozen=True)
+class Changes:
+    """The record files `head` changed since it left `base` (like `git diff base...head`)."""
+
+    fork: str | None  # the merge base; None when the two share no history
+    changed: dict[str, str]  # path -> blob at head, for each record file added or modified
+    removed: tuple[str, ...]  # paths of the record files head deleted
+
+
+def changed_since_fork(ws: Workspace, base: str, head: str) -> Changes:
+    """The one "changed between merge-base and HEAD" of ledger (`--rev A..B`, `ledger diff`,
+    `ledger check A..B`): commits in, no rename detection, only experiments/."""
+    fork = gitstore.merge_base(ws.root, base, head)
+    changed: dict[str, str] = {}
+    removed = []
+    for status, path, blob in gitstore.changed_files(ws.root, fork or EMPTY_TREE, head, record.RECORDS_DIR):
+        if status == "D":
+            removed.append(path)
+        else:
+            changed[path] = blob
+    return Changes(fork, changed, tuple(sorted(removed)))
 
 
 def _tree_entries(ws: Workspace, source: Source) -> list[Entry]:
@@ -105,13 +139,12 @@ def _range_entries(ws: Workspace, spec: str) -> list[Entry]:
     start, _, end = spec.partition("..")
     if not start or not end or end.startswith("."):
         raise UsageError(f"bad range {spec!r}: write --rev A..B (e.g. main..feature)")
-    base_commit, _ = _commit(ws, start)
-    end_commit, end_time = _commit(ws, end)
-    base = gitstore.merge_base(ws.root, base_commit, end_commit) or base_commit
+    base_commit, _ = resolve_revision(ws, start)
+    end_commit, end_time = resolve_revision(ws, end)
     source = Source(end_commit[:12], end_commit, end_time)
     found = []
-    for status, path, blob in gitstore.changed_files(ws.root, base, end_commit, record.RECORDS_DIR):
-        item = entry(path, blob, source) if status in ("A", "M") else None
+    for path, blob in changed_since_fork(ws, base_commit, end_commit).changed.items():
+        item = entry(path, blob, source)
         if item is not None:
             found.append(item)
     return found
@@ -164,7 +197,7 @@ def entries(ws: Workspace, selection: Selection) -> list[Entry]:
     if selection.all_branches:
         tips = branch_tips(ws)
     try:
-        sha, when = _commit(ws, selection.rev or "HEAD")
+        sha, when = resolve_revision(ws, selection.rev or "HEAD")
     except UsageError:
         if selection.rev is not None:
             raise
