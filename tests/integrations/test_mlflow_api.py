@@ -161,3 +161,24 @@ def test_under_ledger_run_later_top_level_runs_get_their_own_records(repo: Path)
     assert found["first"]["command"]["argv"][1:] == ["two.py"]  # the `ledger run` record
     assert found["first"]["metrics"] == {"score": 5.0}
     assert found["second"]["metrics"] == {"score": 6.0}
+
+
+def test_the_shim_reads_through_the_library_face(repo: Path) -> None:
+    """search_runs and get_run see what `ledger.runs()` sees: a run whose process died shows
+    FAILED (crashed on read), and nothing is written to show it so."""
+    import socket
+
+    import ledger
+    from ledger.core import record
+    from support.query_helpers import make, write
+
+    pid = 2**22 + 1  # above the largest pid_max Linux allows: never a live process
+    rec = make(7, status="running", experiment="tests")
+    rec["process"] = {"pid": pid, "host": socket.gethostname(), "heartbeat_at": rec["started_at"]}
+    [relpath] = write(repo, rec)
+    before = (repo / relpath).read_bytes()
+    [found] = mlflow.search_runs(output_format="list")
+    assert (found.info.run_id, found.info.status) == (rec["id"], "FAILED")
+    assert mlflow.get_run(rec["id"][-6:]).info.status == "FAILED"
+    assert [r["status"] for r in ledger.runs()] == ["crashed"]
+    assert (repo / relpath).read_bytes() == before and record.record_path(rec["id"]) == relpath

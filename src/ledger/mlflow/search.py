@@ -16,13 +16,14 @@ from ledger.mlflow.entities import Run, from_record
 from ledger.mlflow.exceptions import MlflowException
 from ledger.mlflow.fluent import current_experiment
 from ledger.read import records as store
+from ledger.read.api import scan_items
 
 BASE_COLUMNS = ("run_id", "experiment_id", "status", "artifact_uri", "start_time", "end_time")
 _ATTRIBUTES = {"start_time", "end_time", "status", "run_id", "run_name", "experiment_id"}
 
 
 def _runs(ws: Workspace, where: str = "") -> list[Run]:
-    records = [item.record for item in store.load(ws)]
+    records = [item.record for item in scan_items(ws)]  # the library's one reader
     if where:
         from ledger.read.filter import compile_filter
 
@@ -43,7 +44,7 @@ def _artifact_uri(ws: Workspace, run_id: str) -> str:
 def get_run(run_id: str) -> Run:
     """One run by its ledger id (or a unique prefix)."""
     ws = Workspace.find()
-    item = store.find(store.load(ws), run_id)
+    item = store.find(store.candidates(scan_items(ws), [run_id]), run_id)
     return from_record(item.record, _artifact_uri(ws, item.record["id"]))
 
 
