@@ -70,22 +70,38 @@ def modules() -> tuple[Module, ...]:
     return tuple(found)
 
 
-def imports(module: Module) -> Iterator[tuple[ast.AST, str, list[str]]]:
+def imports(module: Module) -> list[tuple[ast.AST, str, list[str]]]:
     """(node, imported module, names) for every import, lazy ones included, relative ones
     resolved."""
+    return _facts(module)[0]
+
+
+@cache
+def _facts(module: Module) -> tuple[list[tuple[ast.AST, str, list[str]]], list[ast.AST], set[ast.AST]]:
+    """One walk of a module: its imports, its calls and attribute reads, and the imports
+    under `if TYPE_CHECKING:` (they never run)."""
+    found: list[tuple[ast.AST, str, list[str]]] = []
+    others: list[ast.AST] = []
+    type_only: set[ast.AST] = set()
     for node in ast.walk(module.tree):
         if isinstance(node, ast.Import):
-            for alias in node.names:
-                yield node, alias.name, []
+            found.extend((node, alias.name, []) for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             target = node.module or ""
             if node.level:
                 base = module.name.split(".")
-                if not module.path.name == "__init__.py":
+                if module.path.name != "__init__.py":
                     base = base[:-1]
                 base = base[: len(base) - (node.level - 1)]
                 target = ".".join([*base, target] if target else base)
-            yield node, target, [alias.name for alias in node.names]
+            found.append((node, target, [alias.name for alias in node.names]))
+        elif isinstance(node, (ast.Call, ast.Attribute)):
+            others.append(node)
+        elif isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            type_only.update(
+                n for stmt in node.body for n in ast.walk(stmt) if isinstance(n, (ast.Import, ast.ImportFrom))
+            )
+    return found, others, type_only
 
 
 def ledger_targets(module: Module) -> Iterator[tuple[ast.AST, str]]:
@@ -162,7 +178,7 @@ def test_git_runs_only_inside_gitstore() -> None:
     for module in modules():
         if module.within("ledger.gitstore"):
             continue
-        for node in ast.walk(module.tree):
+        for node in _facts(module)[1]:
             if isinstance(node, ast.Call) and _runs_git(node):
                 wrong.append(f"{where(module, node)} runs git")
             if isinstance(node, ast.Attribute) and node.attr in GIT_RUNNER and _names_gitstore(node.value):
@@ -201,19 +217,10 @@ def _runs_git(call: ast.Call) -> bool:
     return False
 
 
-def type_only(module: Module) -> set[ast.AST]:
-    """The import nodes under `if TYPE_CHECKING:` (they never run)."""
-    found: set[ast.AST] = set()
-    for node in ast.walk(module.tree):
-        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
-            found.update(n for stmt in node.body for n in ast.walk(stmt) if isinstance(n, (ast.Import, ast.ImportFrom)))
-    return found
-
-
 def test_heavy_dependencies_stay_behind_their_module() -> None:
     wrong = []
     for module in modules():
-        skip = type_only(module)
+        skip = _facts(module)[2]
         for node, target, _ in imports(module):
             if node in skip:
                 continue
