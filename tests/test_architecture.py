@@ -37,7 +37,7 @@ HEAVY: dict[str, tuple[str, ...]] = {
     "starlette": ("ledger.ui",),
     "uvicorn": ("ledger.ui",),
     "plotly": ("ledger.ui",),
-    "optuna": ("ledger.sweep.optuna",),
+    "optuna": ("ledger.write.optuna",),
     "submitit": ("ledger.sweep.submit",),
     "psutil": ("ledger.write.system_probe",),
     "pynvml": ("ledger.write.system_nvml",),

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from ledger.core import processes, yamlio
-from ledger.sweep import logs as sweep_logs
+from ledger.write import sweep_logs
 from support.repo import git, ledger_cli, records
 
 # Reads params.yaml itself, as a pipeline stage does. With WAIT_FOR=N it waits (bounded)

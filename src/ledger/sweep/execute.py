@@ -7,7 +7,7 @@ running only what is missing. `jobs` points run at once. When several run at onc
 they would share a params file (a `dvc` command reads it itself; in a DVC pipeline each
 point's `ledger run -p` writes its overrides into it), each point runs in its own temporary
 worktree (`ledger.sweep.worktree`), so no point sees another's params; with worktrees
-turned off, such points run one at a time. Point logs live in `ledger.sweep.logs`.
+turned off, such points run one at a time. Point logs live in `ledger.write.sweep_logs`.
 
 The library never prints: progress goes to the `on_result` callback.
 """
@@ -33,11 +33,10 @@ from ledger.core.workspace import Workspace
 from ledger.dvc.pipeline import DVC_YAML, is_dvc_command
 from ledger.errors import LedgerError, LedgerWarning, RecordError, UsageError
 from ledger.read import records as store
-from ledger.sweep import logs as sweep_logs
 from ledger.sweep import plan as sweep_plan
 from ledger.sweep.plan import Point
 from ledger.sweep.worktree import Worktrees
-from ledger.write import duplicates
+from ledger.write import duplicates, sweep_logs
 from ledger.write.capture import params
 from ledger.write.tracking import ENV_ROOT, ENV_RUN_DIR, ENV_RUN_ID
 
@@ -116,7 +115,7 @@ class _Child:
 
 def params_file_written(ws: Workspace) -> bool:
     """Whether each point's `ledger run -p` writes its overrides into this checkout's
-    params file: in a DVC pipeline (`ledger.dvc.overrides`)."""
+    params file: in a DVC pipeline (`ledger.write.overrides`)."""
     return (ws.root / DVC_YAML).is_file()
 
 

@@ -29,9 +29,9 @@ from typing import Any
 from ledger import gitstore
 from ledger.core.workspace import Workspace
 from ledger.errors import UsageError
-from ledger.sweep import optuna as sweep_optuna
 from ledger.sweep.execute import PointResult, SweepOptions, SweepReport, _Runner, check_options
 from ledger.sweep.plan import Point, parse_dimension, split_top
+from ledger.write import optuna as sweep_optuna
 from ledger.write.capture import params
 from ledger.write.trial import ENV_TRIAL, TrialInfo
 

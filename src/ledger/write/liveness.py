@@ -24,8 +24,8 @@ from ledger.core.journal import OWNER_FILE
 from ledger.core.workspace import Workspace
 from ledger.errors import LedgerError, RecordError
 from ledger.read.liveness import STALE_S, crash_message, is_dead
-from ledger.sweep import logs as sweep_logs
 from ledger.write import overrides as params_overrides
+from ledger.write import sweep_logs
 
 if TYPE_CHECKING:
     from ledger.write.finalize import Committed

@@ -7,7 +7,7 @@ study name, trial number, metric, pruner). The `ledger run` process writes the r
 pruner. When the pruner says stop, it notes `pruned` (with the step) in the run's journal
 and raises `TrialPruned`, which ends the process quietly: the run is recorded as `pruned`
 and the sweep tells the study so. Optuna is imported only when a value is reported, and
-only through `ledger.sweep.optuna` (the one module that imports it).
+only through `ledger.write.optuna` (the one module that imports it).
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ class Reporter:
         if self.info.prune == "none":
             return
         if self._handle is None:
-            from ledger.sweep.optuna import TrialHandle
+            from ledger.write.optuna import TrialHandle
 
             info = self.info
             try:

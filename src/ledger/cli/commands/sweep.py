@@ -11,12 +11,12 @@ from ledger.cli import output
 from ledger.cli.commands.run import parse_tags
 from ledger.core.workspace import Workspace
 from ledger.errors import UsageError
-from ledger.sweep import optuna as sweep_optuna
 from ledger.sweep import plan as sweep_plan
 from ledger.sweep import shard as sweep_shard
 from ledger.sweep.execute import PointResult, SweepOptions, done_before, plan, run_sweep
 from ledger.sweep.optimize import OptimizeOptions, checked_space, parse_space
 from ledger.write import liveness
+from ledger.write import optuna as sweep_optuna
 from ledger.write.capture.params import parse_override
 
 HELP = "grid or random search: one recorded run per point (ledger sweep -p k=v1,v2 -- COMMAND ...)"
