@@ -55,6 +55,8 @@ from ledger.gitstore.history import (
     commit_time,
     deleted_files,
     trailer_values,
+    tree_changes,
+    tree_id,
     upstream,
 )
 from ledger.gitstore.read import (
@@ -108,6 +110,8 @@ from ledger.gitstore.worktree import (
 )
 
 __all__ = [
+    "tree_changes",
+    "tree_id",
     "author_ident",
     "branch_tips",
     "changed_files",

@@ -87,3 +87,23 @@ def author_ident(root: Path) -> str:
     """git's effective author, `Name <email> time zone` (config or GIT_AUTHOR_* variables);
     empty when git has none."""
     return _text(root, "var", "GIT_AUTHOR_IDENT", check=False)
+
+
+def tree_id(root: Path, rev: str, path: str) -> str | None:
+    """The id of the tree at `path` in commit `rev` (`experiments/` of a revision), or None
+    when the commit has no such folder."""
+    found = _text(root, "rev-parse", "--verify", "-q", f"{rev}:{path}", check=False)
+    return found if len(found) in (40, 64) else None
+
+
+def tree_changes(root: Path, old_tree: str, new_tree: str) -> list[tuple[str, str, str]]:
+    """(status letter, path relative to the trees, blob id in `new_tree`) for each file that
+    differs between two trees (no rename detection); a line git writes in another shape is
+    given as ("?", line, "")."""
+    out = _text(root, "diff-tree", "-r", "--raw", "--no-renames", "--no-abbrev", old_tree, new_tree, check=False)
+    found = []
+    for line in out.splitlines():
+        meta, _, rel = line.partition("\t")
+        fields = meta.split()
+        found.append((fields[4], rel, fields[3]) if len(fields) == 5 else ("?", line, ""))
+    return found

@@ -31,7 +31,7 @@ def ls_tree_paths(root: Path, rev: str, paths: list[str]) -> list[tuple[str, str
     """(path, blob id) of those of `paths` that are files at `rev` (literal paths)."""
     if not paths:
         return []
-    out = git(root, "--literal-pathspecs", "ls-tree", "-z", "--full-tree", rev, "--", *paths, check=False)
+    out = _git(root, "--literal-pathspecs", "ls-tree", "-z", "--full-tree", rev, "--", *paths, check=False)
     entries = []
     for item in out.split(b"\0"):
         meta, _, path = item.partition(b"\t")
@@ -46,7 +46,7 @@ def existing_objects(root: Path, names: list[str]) -> set[str]:
     wanted = [n for n in names if n and all(c in "0123456789abcdef" for c in n)]
     if not wanted:
         return set()
-    out = git(root, "cat-file", "--batch-check=%(objectname)", input="".join(f"{n}\n" for n in wanted).encode())
+    out = _git(root, "cat-file", "--batch-check=%(objectname)", input="".join(f"{n}\n" for n in wanted).encode())
     return {line for line in out.decode("ascii", "replace").splitlines() if " " not in line}
 
 

@@ -28,7 +28,16 @@ from ledger.errors import LedgerWarning, UsageError
 from ledger.read import cache as cache_mod
 from ledger.read import query, treeindex
 from ledger.read.records import Item, Recorder, _error, mismatch, open_cache, scan_entries
-from ledger.read.sources import Entry, Progress, Selection, Source, _commit, _tree_entries, entry, worktree_entries
+from ledger.read.sources import (
+    Entry,
+    Progress,
+    Selection,
+    Source,
+    _tree_entries,
+    entry,
+    resolve_revision,
+    worktree_entries,
+)
 
 INCREMENTAL_MAX = 2000  # changed paths worth patching a summary for (more: a full scan)
 
@@ -192,13 +201,13 @@ def view(ws: Workspace, selection: Selection, progress: Progress | None = None) 
     if cache is None:
         return None
     try:
-        sha, when = _commit(ws, selection.rev or "HEAD")
+        sha, when = resolve_revision(ws, selection.rev or "HEAD")
     except UsageError:
         if selection.rev is not None:
             raise
         return None  # an unborn HEAD
-    tree = gitstore.text(ws.root, "rev-parse", "--verify", "-q", f"{sha}:{record.RECORDS_DIR}", check=False)
-    if len(tree) not in (40, 64):
+    tree = gitstore.tree_id(ws.root, sha, record.RECORDS_DIR)
+    if tree is None:
         return None  # no records folder: nothing to summarise
     source = Source(sha[:12], sha, when)
     store = treeindex.Store(cache.dir, cache_mod.cache_key())
@@ -286,20 +295,17 @@ def _patch(ws: Workspace, cache: cache_mod.Cache, latest: tuple[str, treeindex.S
 def _patched(ws: Workspace, old: treeindex.Summary, old_tree: str, source: Source, tree: str, start: int,
              progress: Progress | None) -> list[bytes] | None:  # fmt: skip
     old.rows  # noqa: B018 - read and checked whole: every row is looked at
-    out = gitstore.text(ws.root, "diff-tree", "-r", "--raw", "--no-renames", "--no-abbrev", old_tree, tree, check=False)
-    lines = out.splitlines()
-    if len(lines) > INCREMENTAL_MAX:
+    changes = gitstore.tree_changes(ws.root, old_tree, tree)
+    if len(changes) > INCREMENTAL_MAX:
         return None
     gone: set[str] = set()
     added: list[Entry] = []
-    for line in lines:
-        meta, _, rel = line.partition("\t")
-        fields = meta.split()
-        if len(fields) != 5:
+    for status, rel, blob in changes:
+        if status == "?":
             return None
         path = f"{record.RECORDS_DIR}/{rel}"
         gone.add(path)
-        new = entry(path, fields[3], source) if fields[4][0] in "AMT" else None
+        new = entry(path, blob, source) if status[0] in "AMT" else None
         if new is not None:
             added.append(new)
     keep = [i for i in range(len(old)) if old.row(i)[0] not in gone]
