@@ -47,7 +47,7 @@ def test_cache_file_read_append_and_repair(tmp_path: Path) -> None:
     bad = cache.encode("c" * 40, {"r": make(3)}).replace(b'"status":"finished"', b'"status":"FINISHED"')
     store.append([good, bad, other])
     (store.dir / "records-0000000000000000.jsonl").write_bytes(good)  # another cache key's file
-    found = {blob for blob, _, _ in store.read({BLOB, "b" * 40, "c" * 40})}
+    found = {blob for blob, *_ in store.read({BLOB, "b" * 40, "c" * 40})}
     assert found == {BLOB, "b" * 40} and store.damaged == 1
     store.repair()
     assert store.path.read_bytes().count(b"\n") == 2  # the damaged line is gone, the good ones stay
