@@ -21,7 +21,7 @@ COMMANDS = (
     "init", "run", "sweep", "status", "commit", "push",
     "ls", "show", "top", "compare", "diff", "plot", "report",
     "select", "registry", "baseline", "reproduce", "env", "artifact",
-    "check", "hook", "ci", "import",
+    "check", "hook", "ci", "import", "ui",
 )  # fmt: skip
 
 

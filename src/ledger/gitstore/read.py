@@ -233,3 +233,24 @@ def iter_blobs(root: Path, shas: list[str], limit: int) -> Iterator[tuple[str, s
         stdout.close()
         proc.wait()
         writer.join()
+
+
+def ref_tips(root: Path, rev: str | None, all_branches: bool) -> str:
+    """What the refs a reader looks at point to, in one call: `rev` (default HEAD), plus
+    every local and remote-tracking branch when `all_branches` (a cheap change detector)."""
+    if all_branches:
+        out = text(root, "for-each-ref", "--format=%(objectname) %(refname)", "refs/heads", "refs/remotes", check=False)
+        return (rev_parse(root, rev or "HEAD") or "") + "\n" + out
+    return rev_parse(root, rev or "HEAD") or ""
+
+
+def code_diff(root: Path, old: str, new: str, limit: int, exclude: str = "experiments") -> bytes | None:
+    """The diff of the code between two commits (the ledger's own records left out), at most
+    `limit` bytes; None when either is not a commit. No external diff driver or textconv
+    filter from the repository runs."""
+    a, b = rev_parse(root, old), rev_parse(root, new)
+    if a is None or b is None:
+        return None
+    out = git(root, "-c", "core.quotePath=false", "diff", "--no-ext-diff", "--no-textconv", "--no-color",
+              "--no-renames", a, b, "--", ".", f":(exclude){exclude}")  # fmt: skip
+    return out[:limit]

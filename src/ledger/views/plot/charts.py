@@ -233,11 +233,9 @@ def progress(
                 label="failed / killed run",
                 zorder=3,
             )
-        best: list[float] = []
-        for p in ok or scored:
-            value = float(p.y)  # type: ignore[arg-type]
-            better = not best or (value > best[-1] if direction == "max" else value < best[-1])
-            best.append(value if better else best[-1])
+        from ledger.views.plot.data import best_so_far
+
+        best = best_so_far([float(p.y) for p in ok or scored], direction)  # type: ignore[arg-type]
         xs = [p.x for p in ok or scored]
         ax.step(xs, best, where="post", color=BEST_COLOR, linewidth=2, label="best so far", zorder=2)
         winner = (ok or scored)[best.index(best[-1])]

@@ -285,6 +285,16 @@ def param_points(records: list[dict[str, Any]], x: str, y: str, color: str | Non
     ]
 
 
+def best_so_far(values: list[float], direction: str) -> list[float]:
+    """The best value up to each point, in the order given (the progress chart's step line,
+    drawn by `ledger plot progress`, the report and the UI alike)."""
+    best: list[float] = []
+    for value in values:
+        better = not best or (value > best[-1] if direction == "max" else value < best[-1])
+        best.append(value if better else best[-1])
+    return best
+
+
 def lookup(rec: Mapping[str, Any], dotted: str) -> Any:
     """`params.model.depth`, `model.depth` (params implied), `metrics.auc` or `tags.x` of a
     record, spelled as everywhere else (`ledger.core.fields`)."""

@@ -1,0 +1,1 @@
+"""The app's routes: HTML shells and static files (`pages`), and the JSON API by view."""
