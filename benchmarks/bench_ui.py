@@ -11,7 +11,8 @@ budget for the first page):
   `GET /api/runs` (default columns, 50 rows), in-process through Starlette's TestClient;
 - the next pages (the snapshot held: what paging, re-sorting and live refreshes cost);
 - filter round trips: on head fields (`metrics.auc > 0.9 and status = 'finished'`), on
-  params the first time (whole records decoded once per snapshot) and again after;
+  params right after the first page (racing the background decoding of whole records), then
+  another params filter once that decoding is done;
 - a sort on a param.
 Then a 100,000-point series (a real run logged through the API) reaching the browser
 downsampled: `GET /api/run/ID/series?width=1000`.
@@ -94,7 +95,10 @@ def bench_table(root: Path, size: int) -> dict[str, float]:
     out["first_page_s"] = statistics.median(firsts)
     out["next_page_s"] = timed(lambda: get(c, "/api/runs", offset=size // 2), 5)
     out["filter_head_s"] = timed(lambda: get(c, "/api/runs", where=WHERE_HEAD))
-    out["filter_params_first_s"] = timed(lambda: get(c, "/api/runs", where=WHERE_PARAMS))
+    out["filter_params_first_s"] = timed(lambda: get(c, "/api/runs", where=WHERE_PARAMS))  # racing the warm-up
+    start = time.perf_counter()
+    c.app.app.state.repo.snapshot().warmed.wait()
+    out["warmed_after_s"] = time.perf_counter() - start
     out["filter_params_again_s"] = timed(lambda: get(c, "/api/runs", where=WHERE_PARAMS_2))
     out["sort_param_s"] = timed(lambda: get(c, "/api/runs", sort="params.lr", order="asc"))
     out["state_poll_s"] = timed(lambda: get(c, "/api/state"), 5)
@@ -190,9 +194,9 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="ledger-bench-ui-"))
     try:
         print("| runs | `ledger top` warm (whole process) | first table page (fresh server) | next page | "
-              "filter on head fields | filter on params, first | filter on params, again | sort on a param "
-              "| live poll |")  # fmt: skip
-        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|", flush=True)
+              "filter on head fields | filter on params, right away | records decoded after | filter on params, then "
+              "| sort on a param | live poll |")  # fmt: skip
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|", flush=True)
         sizes = list(args.sizes)
         if args.mlflow_runs and args.mlflow_runs not in sizes:
             sizes.insert(0, args.mlflow_runs)
@@ -206,6 +210,7 @@ def main() -> int:
             print(f"| {size:,} | {r['top_warm_s']:.2f} s | {r['first_page_s']:.2f} s "
                   f"| {r['next_page_s'] * 1000:.0f} ms "
                   f"| {r['filter_head_s'] * 1000:.0f} ms | {r['filter_params_first_s']:.2f} s "
+                  f"| {r['warmed_after_s']:.1f} s more "
                   f"| {r['filter_params_again_s'] * 1000:.0f} ms | {r['sort_param_s'] * 1000:.0f} ms "
                   f"| {r['state_poll_s'] * 1000:.0f} ms |", flush=True)  # fmt: skip
             shutil.rmtree(root, ignore_errors=True)

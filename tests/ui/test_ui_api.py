@@ -238,7 +238,8 @@ def test_a_dead_running_run_shows_as_crashed_and_nothing_is_written(repo: Path) 
     ):
         assert time.monotonic() < deadline and proc.poll() is None
         time.sleep(0.1)
-    client = TestClient(create_app(Repo(Workspace(repo)), 8765), base_url=BASE)
+    served = Repo(Workspace(repo))
+    client = TestClient(create_app(served, 8765), base_url=BASE)
     running = get(client, "/api/runs", columns="name,status")["rows"]
     assert [r["cells"] for r in running] == [["doomed", "running"]]
     run_id = running[0]["id"]
@@ -247,6 +248,7 @@ def test_a_dead_running_run_shows_as_crashed_and_nothing_is_written(repo: Path) 
         assert time.monotonic() < deadline
         time.sleep(0.2)
     token = get(client, "/api/state")["token"]
+    assert served.committed_reads == 1  # the run's writes re-read only the working tree
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     before = _state(repo)
@@ -259,4 +261,7 @@ def test_a_dead_running_run_shows_as_crashed_and_nothing_is_written(repo: Path) 
                 "/api/charts", "/api/branches", "/api/registry", "/report"):  # fmt: skip
         assert client.get(url).status_code == 200, url
     assert _state(repo) == before  # refs, index, working tree, stash, worktrees: untouched
+    assert served.committed_reads == 1
+    git(repo, "commit", "-qm", "empty", "--allow-empty")
+    assert get(client, "/api/runs")["total"] == 1 and served.committed_reads == 2
     assert "status: running" in next(repo.glob("experiments/*/*-doomed-*.yaml")).read_text()

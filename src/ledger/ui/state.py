@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable
@@ -25,10 +26,15 @@ from ledger.core import record
 from ledger.core.workspace import Workspace
 from ledger.errors import LedgerWarning
 from ledger.read import api
-from ledger.read.records import Item
+from ledger.read.records import Item, scan_entries
+from ledger.read.sources import Selection, worktree_entries
 from ledger.ui import live
 
 MEMO_SIZE = 32
+# After a snapshot is read, a background thread decodes the whole records of the newest
+# WARM_RUNS runs, so the first filter or sort on params does not pay for it (the first page
+# never waits for this: it needs only the small heads).
+WARM_RUNS = 20_000
 
 
 @dataclass
@@ -42,6 +48,9 @@ class Snapshot:
     index: dict[str, int] = field(default_factory=dict)
     watch: list[Path] = field(default_factory=list)  # files whose change means "read again"
     live: list[Path] = field(default_factory=list)  # sidecars of running runs
+    running: list[int] = field(default_factory=list)  # positions of runs shown as running
+    stale: bool = False  # set when a newer snapshot replaces this one
+    warmed: threading.Event = field(default_factory=threading.Event)  # whole records decoded
     _memo: OrderedDict[Any, Any] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -76,6 +85,22 @@ class Snapshot:
         return value
 
 
+def _warm(snap: Snapshot) -> None:
+    """Decode whole records ahead of need (newest first); stops early if superseded."""
+    try:
+        for i, item in enumerate(snap.items[:WARM_RUNS]):
+            if snap.stale:
+                return
+            try:
+                item.record  # noqa: B018 - decoded once, kept on the item
+            except Exception:  # noqa: BLE001 - a damaged record is reported when a request reads it
+                continue
+            if i % 256 == 255:
+                time.sleep(0)  # let request threads in
+    finally:
+        snap.warmed.set()
+
+
 def _stat(path: Path) -> str:
     try:
         st = path.stat()
@@ -85,7 +110,10 @@ def _stat(path: Path) -> str:
 
 
 class Repo:
-    """One repository, read-only, as the app serves it (`rev` / `all_branches` as `ledger ls`)."""
+    """One repository, read-only, as the app serves it (`rev` / `all_branches` as `ledger ls`).
+
+    Committed runs and uncommitted ones are read apart: a running run rewrites its record
+    every few seconds, and that must not cost a re-read of 100,000 committed runs."""
 
     def __init__(self, ws: Workspace, rev: str | None = None, all_branches: bool = False):
         self.ws = ws
@@ -93,6 +121,8 @@ class Repo:
         self.all_branches = all_branches
         self._git_dir = gitstore.git_dir(ws.root)
         self._snapshot: Snapshot | None = None
+        self._committed: tuple[str, list[Item], list[str]] | None = None
+        self.committed_reads = 0  # how often the committed runs were read (for tests, benchmarks)
         self._lock = threading.Lock()
 
     @property
@@ -108,13 +138,18 @@ class Repo:
         except OSError:
             return [top]
 
-    def records_token(self) -> str:
-        parts = [gitstore.ref_tips(self.root, self.rev, self.all_branches), _stat(self._git_dir / "index")]
-        if self.rev is None:  # the working tree counts too
-            parts += [_stat(p) for p in self._folders()]
-            snap = self._snapshot
-            parts += [_stat(p) for p in (snap.watch if snap else [])]
-        return hashlib.sha1("\n".join(parts).encode()).hexdigest()
+    def _tokens(self) -> tuple[str, str]:
+        """(what the committed runs depend on, what the uncommitted ones depend on)."""
+        refs = gitstore.ref_tips(self.root, self.rev, self.all_branches)
+        if self.rev is not None:  # a revision: no working tree
+            return refs, ""
+        parts = [_stat(self._git_dir / "index"), *(_stat(p) for p in self._folders())]
+        snap = self._snapshot
+        if snap is not None:
+            parts += [_stat(p) for p in snap.watch]
+            # A process can die without touching a file: ask again each time (a kill(pid, 0)).
+            parts += [str(live.is_dead(snap.items[i].record)) for i in snap.running]
+        return refs, hashlib.sha1("\n".join(parts).encode()).hexdigest()
 
     def live_token(self) -> str:
         """Changes when the runs change or a running run logs something."""
@@ -125,7 +160,8 @@ class Repo:
     # ------------------------------------------------------------------ the snapshot
 
     def snapshot(self) -> Snapshot:
-        token = self.records_token()
+        refs, work = self._tokens()
+        token = hashlib.sha1(f"{refs}\n{work}".encode()).hexdigest()
         snap = self._snapshot
         if snap is not None and snap.token == token:
             return snap
@@ -133,20 +169,46 @@ class Repo:
             snap = self._snapshot
             if snap is not None and snap.token == token:
                 return snap
-            snap = self._read(token)
+            if snap is not None:
+                snap.stale = True
+            snap = self._read(token, refs)
             self._snapshot = snap
-            return snap
+        threading.Thread(target=_warm, args=(snap,), name="ledger-ui-warm", daemon=True).start()
+        return snap
 
-    def _read(self, token: str) -> Snapshot:
+    def _scan(self, selection: Selection | None, found: list[Any] | None = None) -> tuple[list[Item], list[str]]:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", LedgerWarning)
-            runs = api.runs(rev=self.rev, all=self.all_branches, path=self.root)
-        skipped = [str(w.message) for w in caught if issubclass(w.category, LedgerWarning)]
-        items = runs.items
+            if found is not None:
+                items = list(scan_entries(self.ws, found))
+            else:
+                items = list(api.scan_items(self.ws, selection))
+        return items, [str(w.message) for w in caught if issubclass(w.category, LedgerWarning)]
+
+    def _read(self, token: str, refs: str) -> Snapshot:
+        if self._committed is None or self._committed[0] != refs:
+            selection = Selection(rev=self.rev, all_branches=self.all_branches, worktree=False)
+            self._committed = (refs, *self._scan(selection))
+            self.committed_reads += 1
+        _, committed, skipped = self._committed
+        uncommitted: list[Item] = []
+        if self.rev is None:
+            uncommitted, more = self._scan(None, worktree_entries(self.ws))
+            skipped = [*skipped, *more]
+        by_id = {str(item.head["id"]): item for item in committed}
+        for item in uncommitted:  # the newest version of a run wins, as one scan decides
+            run_id = str(item.head["id"])
+            old = by_id.get(run_id)
+            if old is None or not (item.head.get("status") == "running" and old.head.get("status") != "running"):
+                by_id[run_id] = item
+        items = sorted(
+            by_id.values(), key=lambda i: (str(i.head.get("started_at") or ""), str(i.head["id"])), reverse=True
+        )
         heads = []
         watch: list[Path] = []
         running: list[Path] = []
-        for item in items:
+        alive: list[int] = []
+        for position, item in enumerate(items):
             head = item.head
             if item.origin == "worktree":
                 watch.append(self.root / item.path)
@@ -157,6 +219,7 @@ class Repo:
                 else:
                     sidecar = self.root / record.sidecar_dir(str(head["id"]))
                     running += [sidecar / "series.tsv", sidecar / "events.jsonl"]
+                    alive.append(position)
             heads.append(head)
         index = {str(h["id"]): i for i, h in enumerate(heads)}
-        return Snapshot(token, items, heads, skipped, index, watch, running)
+        return Snapshot(token, items, heads, skipped, index, watch, running, alive)
