@@ -8,6 +8,7 @@ from typing import Any
 from ledger.core import record
 from ledger.core.workspace import Workspace
 from ledger.read.records import Item
+from ledger.ui import tsv
 from ledger.ui.downsample import m4
 from ledger.views.plot import data as plot_data
 
@@ -36,12 +37,18 @@ def names(ws: Workspace, item: Item) -> list[str]:
 
 def chart(ws: Workspace, item: Item, metrics: list[str], width: int) -> dict[str, Any]:
     """{metric: {steps, values, count}} downsampled to `width` pixel columns."""
-    parsed = plot_data.parse_series(raw(ws, item), set(metrics) if metrics else None)
+    data = raw(ws, item)
+    fast = tsv.parse(data, set(metrics)) if metrics else None
+    if fast is not None:
+        columns = {name: fast[name] for name in metrics if name in fast}
+    else:
+        parsed = plot_data.parse_series(data, set(metrics) if metrics else None)
+        columns = {name: ([p[0] for p in pts], [p[1] for p in pts]) for name, pts in parsed.items()}
     out: dict[str, Any] = {}
-    for name in metrics or sorted(parsed):
-        points = parsed.get(name) or []
-        steps, values = m4([p[0] for p in points], [p[1] for p in points], width)
-        out[name] = {"steps": steps, "values": values, "count": len(points)}
+    for name in metrics or sorted(columns):
+        steps, values = columns.get(name) or ([], [])
+        shown_steps, shown_values = m4(steps, values, width)
+        out[name] = {"steps": shown_steps, "values": shown_values, "count": len(steps)}
     return out
 
 
