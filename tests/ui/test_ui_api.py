@@ -265,3 +265,14 @@ def test_a_dead_running_run_shows_as_crashed_and_nothing_is_written(repo: Path) 
     git(repo, "commit", "-qm", "empty", "--allow-empty")
     assert get(client, "/api/runs")["total"] == 1 and served.committed_reads == 2
     assert "status: running" in next(repo.glob("experiments/*/*-doomed-*.yaml")).read_text()
+
+
+def test_a_bad_record_is_skipped_and_said_so(repo: Path) -> None:
+    from support.query_helpers import commit, make, raw_commit, rid
+
+    commit(repo, make(1, auc=0.7))
+    raw_commit(repo, {f"experiments/2026-11/{rid(2)}.yaml": b"schema_version: 1\nid: [unclosed\n"})
+    client = TestClient(create_app(Repo(Workspace(repo)), 8765), base_url=BASE)
+    meta = get(client, "/api/meta")
+    assert meta["runs"] == 1 and meta["skipped_count"] == 1 and rid(2) in meta["skipped"][0]
+    assert get(client, "/api/runs")["total"] == 1

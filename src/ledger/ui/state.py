@@ -151,9 +151,9 @@ class Repo:
             parts += [str(live.is_dead(snap.items[i].record)) for i in snap.running]
         return refs, hashlib.sha1("\n".join(parts).encode()).hexdigest()
 
-    def live_token(self) -> str:
+    def live_token(self, snap: Snapshot | None = None) -> str:
         """Changes when the runs change or a running run logs something."""
-        snap = self.snapshot()
+        snap = snap or self.snapshot()
         extra = [_stat(p) for p in snap.live]
         return hashlib.sha1("\n".join([snap.token, *extra]).encode()).hexdigest()[:16]
 

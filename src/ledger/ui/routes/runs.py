@@ -22,7 +22,7 @@ def state(request: Request) -> Response:
     """Cheap to poll: changes when a run is added, changes, or a running run logs."""
     r = repo(request)
     snap = r.snapshot()
-    return Data({"token": r.live_token(), "runs": len(snap.items), "skipped": snap.skipped[:20]})
+    return Data({"token": r.live_token(snap), "runs": len(snap.items), "skipped": snap.skipped[:20]})
 
 
 def default_columns(request: Request, snap: Snapshot) -> list[str]:
@@ -51,6 +51,7 @@ def meta(request: Request) -> Response:
         "direction": config.direction(primary) if primary else None,
         "default_columns": default_columns(request, snap), "branch": state.branch,
         "commit": state.commit, "rev": r.rev, "all": r.all_branches, "runs": len(snap.items),
+        "skipped": snap.skipped[:20], "skipped_count": len(snap.skipped),
     })  # fmt: skip
 
 

@@ -181,7 +181,11 @@ L.project = async function () {
   try {
     const meta = await L.getJSON("/api/meta");
     const where = meta.rev ? "rev " + meta.rev : meta.all ? "all branches" : (meta.branch || "detached HEAD");
-    document.getElementById("project").textContent = meta.experiment + " · " + where + " · " + meta.runs.toLocaleString() + " runs";
+    const project = document.getElementById("project");
+    L.fill(project, meta.experiment + " · " + where + " · " + meta.runs.toLocaleString() + " runs");
+    if (meta.skipped_count) {
+      project.append(" · ", L.h("span", {class: "error", title: meta.skipped.join("\n")}, meta.skipped_count + " bad records skipped"));
+    }
     return meta;
   } catch (e) {
     L.showError(e.message);
