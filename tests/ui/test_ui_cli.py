@@ -74,3 +74,13 @@ def test_ledger_top_does_not_import_the_web_stack(repo: Path) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_without_the_ui_extra_the_command_says_what_to_install(repo: Path) -> None:
+    code = (
+        "import sys\nsys.modules['uvicorn'] = None  # as if the extra were not installed\n"
+        "from ledger.cli import main\nraise SystemExit(main(['ui', '--no-browser']))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True)
+    assert out.returncode == 1
+    assert out.stderr.strip() == "ledger: error: `ledger ui` needs its web stack: pip install 'ledger-ml[ui]'"
