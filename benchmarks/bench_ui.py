@@ -160,7 +160,7 @@ def search(**extra):
 first, rows = search()
 page = sorted(search()[0] for _ in range(5))[2]
 filt, _ = search(filter="metrics.auc > 0.9 and params.`model.type` = 'xgb'")
-filt2, _ = search(filter="params.`model.depth` >= '8' and params.`train.optimizer` = 'adam'")
+filt2, _ = search(filter="params.`train.optimizer` = 'adam' and params.`data.features` = 'v2'")
 print(json.dumps({"first_page_s": first, "page_s": page, "filter_s": filt, "filter_again_s": filt2, "rows": rows}))
 """
 
