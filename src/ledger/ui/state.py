@@ -32,9 +32,10 @@ from ledger.ui import live
 
 MEMO_SIZE = 32
 # After a snapshot is read, a background thread decodes the whole records of the newest
-# WARM_RUNS runs, so the first filter or sort on params does not pay for it (the first page
-# never waits for this: it needs only the small heads).
+# WARM_RUNS runs while the app is idle, so a later filter or sort on params does not pay for
+# it (the first page never waits for this: it needs only the small heads).
 WARM_RUNS = 20_000
+QUIET_S = 0.25
 
 
 @dataclass
@@ -85,18 +86,24 @@ class Snapshot:
         return value
 
 
-def _warm(snap: Snapshot) -> None:
-    """Decode whole records ahead of need (newest first); stops early if superseded."""
+def _warm(repo: Repo, snap: Snapshot) -> None:
+    """Decode whole records ahead of need (newest first), only while no request came in the
+    last QUIET_S seconds, so it never slows a page; stops when a newer snapshot replaces it."""
     try:
-        for i, item in enumerate(snap.items[:WARM_RUNS]):
+        position = 0
+        items = snap.items[:WARM_RUNS]
+        while position < len(items):
             if snap.stale:
                 return
-            try:
-                item.record  # noqa: B018 - decoded once, kept on the item
-            except Exception:  # noqa: BLE001 - a damaged record is reported when a request reads it
+            if time.monotonic() - repo.last_request < QUIET_S:
+                time.sleep(QUIET_S)
                 continue
-            if i % 256 == 255:
-                time.sleep(0)  # let request threads in
+            for item in items[position : position + 64]:
+                try:
+                    item.record  # noqa: B018 - decoded once, kept on the item
+                except Exception:  # noqa: BLE001 - a damaged record is reported when a request reads it
+                    continue
+            position += 64
     finally:
         snap.warmed.set()
 
@@ -123,6 +130,7 @@ class Repo:
         self._snapshot: Snapshot | None = None
         self._committed: tuple[str, list[Item], list[str]] | None = None
         self.committed_reads = 0  # how often the committed runs were read (for tests, benchmarks)
+        self.last_request = 0.0  # monotonic time of the last snapshot() call
         self._lock = threading.Lock()
 
     @property
@@ -160,6 +168,7 @@ class Repo:
     # ------------------------------------------------------------------ the snapshot
 
     def snapshot(self) -> Snapshot:
+        self.last_request = time.monotonic()
         refs, work = self._tokens()
         token = hashlib.sha1(f"{refs}\n{work}".encode()).hexdigest()
         snap = self._snapshot
@@ -173,7 +182,7 @@ class Repo:
                 snap.stale = True
             snap = self._read(token, refs)
             self._snapshot = snap
-        threading.Thread(target=_warm, args=(snap,), name="ledger-ui-warm", daemon=True).start()
+        threading.Thread(target=_warm, args=(self, snap), name="ledger-ui-warm", daemon=True).start()
         return snap
 
     def _scan(self, selection: Selection | None, found: list[Any] | None = None) -> tuple[list[Item], list[str]]:

@@ -114,9 +114,9 @@ class Query:
         limit = max(1, min(limit, MAX_PAGE))
         offset = max(0, min(offset, max(0, len(rows) - 1)))
         out = []
+        whole = any(needs_record(c) for c in columns)
         for i in rows[offset : offset + limit]:
             head = self.snap.heads[i]
-            whole = any(needs_record(c) for c in columns)
             rec = self.snap.record(i) if whole else head
             out.append({"id": head["id"], "status": head.get("status"), "cells": [value(rec, c) for c in columns]})
         return {"total": len(rows), "runs": len(self.snap.items), "offset": offset, "limit": limit,

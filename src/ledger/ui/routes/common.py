@@ -38,7 +38,9 @@ class Data(Response):
         super().__init__(content, status_code, headers={"cache-control": "no-store"})
 
     def render(self, content: Any) -> bytes:
-        return json.dumps(plain(content), ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+        return json.dumps(
+            plain(content), ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=str
+        ).encode()
 
 
 def repo(request: Request) -> Repo:
