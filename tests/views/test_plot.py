@@ -171,3 +171,11 @@ def test_matplotlib_is_only_imported_to_draw() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_best_so_far_is_the_one_line_the_plot_the_report_and_the_ui_draw() -> None:
+    from ledger.views.plot.data import best_so_far
+
+    assert best_so_far([0.5, 0.7, 0.6, 0.9], "max") == [0.5, 0.7, 0.7, 0.9]
+    assert best_so_far([0.5, 0.7, 0.4, 0.45], "min") == [0.5, 0.5, 0.4, 0.4]
+    assert best_so_far([], "max") == []
