@@ -123,6 +123,9 @@ class Query:
                 "columns": columns, "rows": out, "counts": self.counts(where)}  # fmt: skip
 
     def counts(self, where: str | None) -> dict[str, int]:
+        if not where or not where.strip():
+            return self.snap.statuses
+
         def compute() -> dict[str, int]:
             return dict(sorted(Counter(str(self.snap.heads[i].get("status")) for i in self.matching(where)).items()))
 

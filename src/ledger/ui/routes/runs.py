@@ -15,6 +15,7 @@ from ledger.ui.state import Snapshot
 
 PAGE = 50
 EXTRA_METRICS = 3
+SAMPLE = 2000
 
 
 @api
@@ -28,7 +29,7 @@ def state(request: Request) -> Response:
 def default_columns(request: Request, snap: Snapshot) -> list[str]:
     def compute() -> list[str]:
         counts: Counter[str] = Counter()
-        for head in snap.heads:
+        for head in snap.heads[:SAMPLE]:  # the newest runs' metrics (any other can be picked)
             counts.update((head.get("metrics") or {}).keys())
         primary = repo(request).ws.config.primary_metric
         metrics = [primary] if primary else []
