@@ -26,10 +26,9 @@ from ledger import gitstore
 from ledger.core import record
 from ledger.core.workspace import Workspace
 from ledger.errors import LedgerWarning
-from ledger.read import api
+from ledger.read import api, liveness
 from ledger.read.records import Item, scan_entries
 from ledger.read.sources import Selection, worktree_entries
-from ledger.ui import live
 
 MEMO_SIZE = 32
 # After a snapshot is read, a background thread decodes the whole records of the newest
@@ -58,12 +57,8 @@ class Snapshot:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, position: int) -> dict[str, Any]:
-        """The whole record at `position`, with the shown status (a dead run is crashed)."""
-        rec = self.items[position].record
-        shown = self.heads[position].get("status")
-        if rec.get("status") != shown:
-            rec = {**rec, "status": shown}
-        return rec
+        """The whole record at `position`, as the read path shows it (a dead run is crashed)."""
+        return self.items[position].record
 
     def find(self, ref: str) -> int | None:
         """The position of a run by id (or unique id prefix, or unique name)."""
@@ -185,7 +180,7 @@ class Repo:
         if snap is not None:
             parts += [_stat(p) for p in snap.watch]
             # A process can die without touching a file: ask again each time (a kill(pid, 0)).
-            parts += [str(live.is_dead(snap.items[i].record)) for i in snap.running]
+            parts += [str(liveness.is_dead(snap.items[i].record)) for i in snap.running]
         return refs, hashlib.sha1("\n".join(parts).encode()).hexdigest()
 
     def live_token(self, snap: Snapshot | None = None) -> str:
@@ -218,10 +213,17 @@ class Repo:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", LedgerWarning)
             if found is not None:
-                items = list(scan_entries(self.ws, found)) if found else []
+                items = [self._shown(item) for item in scan_entries(self.ws, found)] if found else []
             else:
                 items = list(api.scan_items(self.ws, selection))
         return items, [str(w.message) for w in caught if issubclass(w.category, LedgerWarning)]
+
+    def _shown(self, item: Item) -> Item:
+        """A dead `running` run as the read path shows it: `crashed`, with what its journal holds
+        (`ledger.runs()` does the same for the runs it scans)."""
+        if item.head.get("status") != "running" or not liveness.is_dead(item.record):
+            return item
+        return item.shown_as(liveness.crashed_view(self.ws, item.record))
 
     def _read(self, token: str, refs: str) -> Snapshot:
         if self._committed is None or self._committed[0] != refs:
@@ -253,15 +255,10 @@ class Repo:
             status = str(head.get("status"))
             if item.origin == "worktree":
                 watch.append(self.root / item.path)
-            if head.get("status") == "running":
-                shown = live.shown_status(item.record)
-                if shown != "running":
-                    head = {**head, "status": shown}
-                    status = shown
-                else:
-                    sidecar = self.root / record.sidecar_dir(str(head["id"]))
-                    running += [sidecar / "series.tsv", sidecar / "events.jsonl"]
-                    alive.append(position)
+            if status == "running":
+                sidecar = self.root / record.sidecar_dir(str(head["id"]))
+                running += [sidecar / "series.tsv", sidecar / "events.jsonl"]
+                alive.append(position)
             heads.append(head)
             statuses[status] = statuses.get(status, 0) + 1
         return Snapshot(
