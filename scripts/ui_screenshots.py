@@ -40,7 +40,7 @@ def main() -> int:
                     page.wait_for_selector(ready, timeout=30000)
                     time.sleep(0.5)  # let Plotly finish its transitions
                     page.screenshot(path=str(OUT / f"ui-{name}.png"), full_page=True)
-                    print(f"wrote docs/images/ui-{name}.png")
+                    sys.stdout.write(f"wrote docs/images/ui-{name}.png\n")
 
                 shot("/", "runs", "table.runs tbody tr")
                 page.goto(url)
