@@ -83,6 +83,9 @@ def test_a_bad_filter_is_a_400_with_the_grammar_error(client: TestClient) -> Non
     response = client.get("/api/runs", params={"where": "metrics.auc >"})
     assert response.status_code == 400
     assert "bad --where expression at column" in response.json()["error"]
+    for where, close in (("metrics.acu > 0.5", "auc"), ("params.modl.depth = 3", "model.depth")):
+        response = client.get("/api/runs", params={"where": where})
+        assert response.status_code == 400 and close in response.json()["error"], response.text
 
 
 def test_columns_on_offer(client: TestClient) -> None:

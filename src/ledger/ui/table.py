@@ -15,6 +15,7 @@ from typing import Any
 from ledger.core.fields import flatten
 from ledger.read.api import HEAD_FIELDS
 from ledger.read.filter import compile_filter
+from ledger.read.known import Known
 from ledger.ui.state import Snapshot
 from ledger.views.plot.data import lookup
 
@@ -73,12 +74,32 @@ class Query:
             return list(range(len(self.snap.items)))
         found = compile_filter(where)
         whole = not found.fields <= HEAD_FIELDS
+        self.check_names(found.refs)
 
         def compute() -> list[int]:
             return [i for i in range(len(self.snap.items)) if found(self._source(i, whole))]
 
         result: list[int] = self.snap.memo(("where", where.strip()), compute)
         return result
+
+    def check_names(self, refs: frozenset[tuple[str, str]]) -> None:
+        """A metric, param or tag that no run has is an error naming the close matches, as
+        for `--where` on the command line (the library's `Known`, per snapshot)."""
+        if not refs:
+            return
+        whole = any(kind != "metric" for kind, _ in refs)
+
+        def compute() -> Known:
+            known = Known()
+            for i, head in enumerate(self.snap.heads):
+                known.add_head(head)
+                if whole:
+                    known.add_record(self.snap.record(i))
+            return known
+
+        known: Known = self.snap.memo(("known", whole), compute)
+        for kind, name in sorted(refs):
+            known.check(kind, name)
 
     def column(self, column: str) -> list[Any]:
         """Every run's value of one column (memoised per snapshot)."""
