@@ -239,7 +239,9 @@ def ref_tips(root: Path, rev: str | None, all_branches: bool) -> str:
     """What the refs a reader looks at point to, in one call: `rev` (default HEAD), plus
     every local and remote-tracking branch when `all_branches` (a cheap change detector)."""
     if all_branches:
-        out = text(root, "for-each-ref", "--format=%(objectname) %(refname)", "refs/heads", "refs/remotes", check=False)
+        out = _text(
+            root, "for-each-ref", "--format=%(objectname) %(refname)", "refs/heads", "refs/remotes", check=False
+        )
         return (rev_parse(root, rev or "HEAD") or "") + "\n" + out
     return rev_parse(root, rev or "HEAD") or ""
 
@@ -251,6 +253,6 @@ def code_diff(root: Path, old: str, new: str, limit: int, exclude: str = "experi
     a, b = rev_parse(root, old), rev_parse(root, new)
     if a is None or b is None:
         return None
-    out = git(root, "-c", "core.quotePath=false", "diff", "--no-ext-diff", "--no-textconv", "--no-color",
+    out = _git(root, "-c", "core.quotePath=false", "diff", "--no-ext-diff", "--no-textconv", "--no-color",
               "--no-renames", a, b, "--", ".", f":(exclude){exclude}")  # fmt: skip
     return out[:limit]
