@@ -17,6 +17,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from ledger.core.jsonsafe import plain
+
 FORMATS = ("table", "markdown", "json", "csv")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
@@ -32,17 +34,6 @@ def out(text: str = "") -> None:
 
 def err(text: str) -> None:
     sys.stderr.write(sanitize(text) + "\n")
-
-
-def plain(value: Any) -> Any:
-    """JSON-safe: NaN and infinities become null (JSON has no such numbers)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    return value
 
 
 def to_json(value: Any) -> str:

@@ -41,7 +41,9 @@ class Dag:
         return None
 
 
-def _rel(base: str, path: Any, root: Path) -> str | None:
+def stage_path(base: str, path: Any, root: Path) -> str | None:
+    """A path from dvc.yaml (relative to a stage's `wdir`) made repository-relative; None
+    for templates and unsafe paths."""
     if not isinstance(path, str) or not path or "${" in path:
         return None
     joined = posixpath.normpath(posixpath.join(base, path)) if base else posixpath.normpath(path)
@@ -80,7 +82,7 @@ def stage_bases(root: Path) -> dict[str, str]:
     bases = {}
     for name, stage in stages.items() if isinstance(stages, dict) else []:
         wdir = stage.get("wdir") if isinstance(stage, dict) else None
-        base = _rel("", wdir, root) if isinstance(wdir, str) and wdir not in ("", ".") else ""
+        base = stage_path("", wdir, root) if isinstance(wdir, str) and wdir not in ("", ".") else ""
         if base is not None:
             bases[str(name)] = "" if base == "." else base
     return bases
@@ -103,7 +105,7 @@ def read(root: Path) -> Dag:
             frozen.add(str(name))
         for section in OUT_SECTIONS:
             for path, options in _items(stage.get(section)):
-                relpath = _rel(base, path, root)
+                relpath = stage_path(base, path, root)
                 if relpath is None:
                     continue
                 producers.setdefault(relpath, str(name))
@@ -117,7 +119,7 @@ def read(root: Path) -> Dag:
             continue
         base = bases.get(str(name).split("@")[0], "")
         for out in stage.get("outs") or []:
-            relpath = _rel(base, out.get("path") if isinstance(out, dict) else None, root)
+            relpath = stage_path(base, out.get("path") if isinstance(out, dict) else None, root)
             if relpath is not None:
                 producers.setdefault(relpath, str(name))
     return Dag(producers, frozenset(frozen), frozenset(uncached), frozenset(data_outs))

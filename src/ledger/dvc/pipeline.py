@@ -23,7 +23,7 @@ from typing import Any
 
 from ledger.core import yamlio
 from ledger.core.digest import md5_file
-from ledger.core.workspace import safe_relpath
+from ledger.dvc.dag import stage_path
 from ledger.dvc.stamps import Fresh, Stamp, any_file, changed_since, stamp_of
 from ledger.errors import ConfigError, LedgerError, LedgerWarning, RecordError
 
@@ -45,17 +45,6 @@ class Pipeline:
     artifacts: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-def _rel(base: str, path: Any, root: Path) -> str | None:
-    """A path from dvc.yaml made repository-relative; None for templates and unsafe paths."""
-    if not isinstance(path, str) or not path or "${" in path:
-        return None
-    joined = posixpath.normpath(posixpath.join(base, path)) if base else posixpath.normpath(path)
-    try:
-        return safe_relpath(joined, root)
-    except LedgerError:
-        return None
-
-
 def _params_files(spec: Any, base: str, root: Path) -> set[str]:
     """Files named by a `params:` list: a bare key means the default params.yaml."""
     files: set[str] = set()
@@ -64,10 +53,10 @@ def _params_files(spec: Any, base: str, root: Path) -> set[str]:
             # A bare key (`lr`, `train.epochs`) lives in the default params file; a bare
             # file name (top-level `params:` list) names the file itself.
             name = item if item.endswith((".yaml", ".yml", ".json", ".toml")) else DEFAULT_PARAMS
-            path = _rel(base, name, root)
+            path = stage_path(base, name, root)
         elif isinstance(item, dict):
             for name in item:
-                path = _rel(base, str(name), root)
+                path = stage_path(base, str(name), root)
                 if path:
                     files.add(path)
             continue
@@ -83,7 +72,7 @@ def _metric_paths(spec: Any, base: str, root: Path) -> set[str]:
     for item in spec if isinstance(spec, list) else []:
         names = [item] if isinstance(item, str) else list(item) if isinstance(item, dict) else []
         for name in names:
-            path = _rel(base, str(name), root)
+            path = stage_path(base, str(name), root)
             if path:
                 paths.add(path)
     return paths
@@ -107,7 +96,7 @@ def load(root: Path) -> Pipeline | None:
         if not isinstance(stage, dict):
             continue
         wdir = stage.get("wdir") if isinstance(stage.get("wdir"), str) else ""
-        base = _rel("", wdir, root) if wdir and wdir != "." else ""
+        base = stage_path("", wdir, root) if wdir and wdir != "." else ""
         if base is None:
             continue
         params |= _params_files(stage.get("params"), base, root)
@@ -115,7 +104,7 @@ def load(root: Path) -> Pipeline | None:
     artifacts = {}
     declared = doc.get("artifacts")
     for name, spec in sorted(declared.items()) if isinstance(declared, dict) else []:
-        if isinstance(spec, dict) and _rel("", spec.get("path"), root):
+        if isinstance(spec, dict) and stage_path("", spec.get("path"), root):
             artifacts[str(name)] = spec
     return Pipeline(root, tuple(sorted(params)), tuple(sorted(metrics)), artifacts)
 
@@ -275,7 +264,7 @@ def artifact_entries(pipeline: Pipeline, data: list[dict[str, Any]]) -> list[dic
     locked = {d["path"]: d for d in data if d.get("hash")}
     entries = []
     for name, spec in pipeline.artifacts.items():
-        relpath = _rel("", spec.get("path"), pipeline.root)
+        relpath = stage_path("", spec.get("path"), pipeline.root)
         if relpath is None:
             continue
         known = locked.get(relpath)

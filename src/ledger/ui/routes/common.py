@@ -3,30 +3,19 @@
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ledger.core.jsonsafe import plain
 from ledger.errors import LedgerError, RunNotFound, UsageError
 from ledger.read.records import Item
 from ledger.ui.files import FileRefused
 from ledger.ui.state import Repo, Snapshot
 
 Endpoint = Callable[[Request], Response]
-
-
-def plain(value: Any) -> Any:
-    """JSON-safe: NaN and infinities become null; keys become strings."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    return value
 
 
 class Data(Response):
