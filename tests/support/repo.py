@@ -27,3 +27,14 @@ def ledger_cli(
 
 def records(root: Path) -> list[Path]:
     return sorted(root.glob("experiments/[0-9][0-9][0-9][0-9]-[0-9][0-9]/*.yaml"))
+
+
+def python_on_path(directory: Path) -> str:
+    """A PATH whose `python` is this interpreter (a wrapper script, not a symlink: a symlink to
+    a virtualenv's python outside the virtualenv loses its site-packages), for commands a test
+    writes as a user would (`-- python train.py`)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    wrapper = directory / "python"
+    wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n', encoding="utf-8")
+    wrapper.chmod(0o755)
+    return f"{directory}{os.pathsep}{os.environ['PATH']}"

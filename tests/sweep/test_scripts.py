@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from support.repo import ROOT, git
+from support.repo import ROOT, git, python_on_path
 
 TRAIN = """
 import ledger
@@ -40,8 +40,7 @@ def _project(repo: Path, tmp_path: Path) -> tuple[Path, dict[str, str]]:
     bin_dir.mkdir()
     (bin_dir / "ledger").write_text(f'#!/bin/sh\nexec "{sys.executable}" -m ledger "$@"\n')
     (bin_dir / "ledger").chmod(0o755)
-    (bin_dir / "python").symlink_to(sys.executable)
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    env = {**os.environ, "PATH": python_on_path(bin_dir)}
     return remote, env
 
 

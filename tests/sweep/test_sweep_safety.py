@@ -15,7 +15,7 @@ import pytest
 
 from ledger.core import processes, yamlio
 from ledger.write import sweep_logs
-from support.repo import git, ledger_cli, records
+from support.repo import git, ledger_cli, python_on_path, records
 
 # Reads params.yaml itself, as a pipeline stage does. With WAIT_FOR=N it waits (bounded)
 # until N points have started, so points that can overlap do; with GO it waits for that
@@ -75,7 +75,7 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     markers.mkdir(exist_ok=True)
     temp = tmp_path / "tmpdir"
     temp.mkdir(exist_ok=True)
-    return {"MARKERS": str(markers), "TMPDIR": str(temp), **extra}
+    return {"MARKERS": str(markers), "TMPDIR": str(temp), "PATH": python_on_path(tmp_path / "bin"), **extra}
 
 
 def _clean_after(repo: Path, params: bytes, tmp_path: Path) -> None:
