@@ -431,8 +431,7 @@ class Run:
     # ------------------------------------------------------------------ context manager
 
     def __enter__(self) -> Run:
-        if self not in _active:
-            _active.append(self)
+        activate(self)
         if self._owner and threading.current_thread() is threading.main_thread():
             for signum in (signal.SIGTERM, signal.SIGHUP):
                 if signal.getsignal(signum) in (signal.SIG_DFL, None):
@@ -449,8 +448,7 @@ class Run:
             status, error = outcome_of(exc)
             self.end(status, error)
         finally:
-            if self in _active:
-                _active.remove(self)
+            deactivate(self)
             for signum, handler in self._old_handlers.items():
                 signal.signal(signum, handler)
         if isinstance(exc, RunInterrupted):
