@@ -4,6 +4,7 @@ working-tree edits, and whether it is there, rebuilt, patched or damaged."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import warnings
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from ledger.core import yamlio
+from ledger.core import processes, record, yamlio
 from ledger.core.workspace import Workspace
 from ledger.errors import LedgerWarning
 from ledger.read import api, query, records, summary
@@ -22,12 +23,18 @@ from support.repo import git
 METRICS = [("auc", "max"), ("auc", "min"), ("loss", "min"), ("absent", "max")]
 
 
+STATUSES = ["finished", "finished", "failed", "finished", "killed", "running", "finished", "crashed", "pruned"]
+
+
 def _runs(n: int, start: int = 1) -> list[dict[str, Any]]:
+    """Runs with ties in value and start time, every status (a `running` one whose process
+    is gone is shown crashed), NaN and missing values."""
     out = []
     for k in range(start, start + n):
         auc: Any = [0.5, 0.7, 0.7, float("nan"), 1, None, -0.0, 0.0][k % 8]
         metrics = {"auc": auc, "loss": k % 5 / 10} if auc is not None else {"loss": None}
-        out.append(make(k, metrics=metrics, started_at=f"2026-11-27T00:00:{k % 3:02d}.000Z"))
+        status = STATUSES[k % len(STATUSES)] if k % 4 else "finished"
+        out.append(make(k, metrics=metrics, status=status, started_at=f"2026-11-27T00:00:{k % 3:02d}.000Z"))
     return out
 
 
@@ -60,8 +67,9 @@ def assert_same_answers(ws: Workspace, selection: Selection | None = None) -> No
                 warnings.simplefilter("ignore", LedgerWarning)
                 plain = query.best(records.scan_entries(ws, entries(ws, selection)), metric, direction, n,
                                    key=lambda i: i.head)  # fmt: skip
-                fast = summary.best(ws, selection, metric, direction, n)
-            assert fast is not None
+                view = summary.view(ws, selection)
+                assert view is not None
+                fast = view.best(metric, direction, n)
             assert [i.head["id"] for i in fast] == [i.head["id"] for i in plain], (metric, direction, n)
             assert repr([i.record for i in fast]) == repr([i.record for i in plain])
 
@@ -130,21 +138,63 @@ def test_a_tree_with_one_run_in_two_files_is_read_without_a_summary(repo: Path) 
 
 
 @pytest.mark.filterwarnings("ignore::ledger.errors.LedgerWarning")
-def test_leaderboards_of_kept_runs_and_row_searches_match_a_full_scan(repo: Path) -> None:
-    runs = _runs(40)
-    for k, rec in enumerate(runs):
-        rec["status"] = "finished" if k % 3 else "failed"
-        rec["baseline"] = k in (4, 9)
+def test_a_failed_run_with_the_best_value_does_not_take_a_finished_runs_place(repo: Path) -> None:
+    """Finished runs rank before failed ones: the summary's column must not pick the top n
+    by value alone (a failed run with the best value used to push a finished run out)."""
+    runs = [make(k, auc=0.5 + k / 100) for k in range(1, 6)]
+    runs.append(make(9, auc=0.99, status="failed"))
     commit(repo, *runs)
+    for n in (1, 2, 5, 6):
+        top = api.top("auc", n=n)
+        assert top.ids == api.top("auc", n=n, where="name != 'nobody'").ids  # ranked without the summary
+        assert rid(9) not in top.ids[: min(n, 5)]
+    assert api.top("auc", n=6).ids[-1] == rid(9)
+
+
+@pytest.mark.filterwarnings("ignore::ledger.errors.LedgerWarning")
+def test_a_live_running_run_ranks_after_finished_ones_and_a_dead_one_as_crashed(repo: Path) -> None:
+    now = record.utcnow()
+    alive = {"pid": os.getpid(), "host": processes.host(), "heartbeat_at": record.timestamp(now)}
+    live = make(20, auc=0.98, status="running", started_at=record.timestamp(now), process=alive)
+    dead = make(21, auc=0.97, status="running")  # no process that lives: shown crashed
+    commit(repo, *[make(k, auc=0.5 + k / 100) for k in range(1, 4)], live, dead)
+    top = api.top("auc", n=5)
+    assert top.ids == [rid(3), rid(2), rid(1), rid(20), rid(21)]
+    assert [r["status"] for r in top] == ["finished"] * 3 + ["running", "crashed"]
+    assert top.ids[:4] == api.top("auc", n=4, where="name != 'nobody'").ids
+
+
+def _newest_first_scan(ws: Workspace, selection: Selection) -> list[str]:
+    items = records.scan_entries(ws, entries(ws, selection))
+    return [i.head["id"] for i in sorted(items, key=lambda i: (i.head["started_at"], i.head["id"]), reverse=True)]
+
+
+def test_the_summary_knows_each_runs_status_and_the_newest_first_order(repo: Path) -> None:
+    commit(repo, *_runs(25))
+    commit(repo, *_runs(4, start=30))  # a patched summary
     ws = Workspace.find()
-    view = summary.view(ws, Selection())
+    view = summary.view(ws, Selection(worktree=False))
     assert view is not None
-    everything = list(records.scan_entries(ws, entries(ws, Selection())))
-    for metric, direction in METRICS:
-        for n in (1, 2, 5, 50):
-            for keep in (lambda h: h.get("status") == "finished", lambda h: h.get("status") == "failed"):
-                plain = query.best([i for i in everything if keep(i.head)], metric, direction, n, key=lambda i: i.head)
-                fast = view.best(metric, direction, n, keep)
-                assert [i.head["id"] for i in fast] == [i.head["id"] for i in plain], (metric, direction, n)
-    flagged = {i.head["id"] for i in view.matching([b'"baseline":true'])}
-    assert flagged == {rec["id"] for rec in runs if rec["baseline"]}
+    rows = [view.summary.row(i)[0] for i in view.summary.order()]
+    assert [path.rsplit("/", 1)[-1][:-5] for path in rows] == _newest_first_scan(ws, Selection(worktree=False))
+    statuses = view.summary.statuses()
+    by_path = {item.path: item.record["status"] for item in records.scan_entries(ws, entries(ws, Selection()))}
+    assert [by_path[view.summary.row(i)[0]] for i in range(len(statuses))] == statuses
+
+
+@pytest.mark.filterwarnings("ignore::ledger.errors.LedgerWarning")
+def test_runs_come_newest_first_with_uncommitted_ones_in_place(repo: Path) -> None:
+    commit(repo, *_runs(30))
+    ws = Workspace.find()
+    # Uncommitted: new runs at the start, the end and amid ties, and a newer version of a
+    # committed run that moves it.
+    write(repo, make(70, started_at="2026-11-27T00:00:01.000Z"), make(71, started_at="2030-01-01T00:00:00.000Z"),
+          make(72, started_at="2000-01-01T00:00:00.000Z"),
+          make(5, auc=0.01, ended_at="2026-11-28T00:00:00.000Z", started_at="2026-11-27T00:00:02.000Z"))  # fmt: skip
+    got = api.runs()
+    assert got.ids == _newest_first_scan(ws, Selection())
+    assert [r["id"] for r in got] == got.ids
+    assert [r["id"] for r in got[3:6]] == got.ids[3:6]
+    assert next(r for r in got if r["id"] == rid(5))["metrics"]["auc"] == 0.01
+    dead = [r["status"] for r in got if r["status"] in ("running", "crashed")]
+    assert dead and set(dead) == {"crashed"}  # shown as the reader shows them

@@ -79,6 +79,7 @@ from ledger.gitstore.read import (
     ref_tips,
     show_blob,
     staged_paths,
+    start_untracked_and_modified,
     untracked_and_modified,
 )
 from ledger.gitstore.remote import (
@@ -175,6 +176,7 @@ __all__ = [
     "sync_index_entries",
     "tree_with",
     "tree_without",
+    "start_untracked_and_modified",
     "untracked_and_modified",
     "update_ref",
     "user_identity",

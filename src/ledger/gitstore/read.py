@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -51,11 +51,34 @@ def existing_objects(root: Path, names: list[str]) -> set[str]:
 
 
 def untracked_and_modified(root: Path, prefix: str, *, modified: bool = True) -> list[str]:
-    """Files under `prefix` that differ from HEAD in the working tree: new ones, and with
-    `modified` changed ones too (that part stats every tracked file, so it costs more)."""
-    which = ["--others", "--modified"] if modified else ["--others"]
-    out = _git(root, "ls-files", "-z", *which, "--exclude-standard", "--", prefix, check=False)
-    return sorted({p for p in out.decode("utf-8", "replace").split("\0") if p})
+    """Files under `prefix` that differ from the index in the working tree: new ones, and
+    with `modified` changed (or deleted) ones too (that part stats every tracked file)."""
+    return start_untracked_and_modified(root, prefix, modified=modified)()
+
+
+def start_untracked_and_modified(root: Path, prefix: str, *, modified: bool = True) -> Callable[[], list[str]]:
+    """`untracked_and_modified`, started now and answered by the call it returns, so that a
+    reader can do other work meanwhile. New files and changed ones are asked of two git
+    processes side by side: `ls-files --others` walks the folders while `diff-files` stats
+    the tracked files (with git's own threads), about half the time of one `ls-files`."""
+    asks: list[tuple[str, ...]] = [("ls-files", "-z", "--others", "--exclude-standard", "--", prefix)]
+    if modified:
+        asks.append(("diff-files", "--name-only", "-z", "--", prefix))
+    procs = [
+        subprocess.Popen(command(root, *args), cwd=root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=_env())
+        for args in asks
+    ]
+
+    found: list[str] = []
+
+    def answer() -> list[str]:
+        """The files (asked once; later calls give the same answer)."""
+        while procs:
+            out, _ = procs.pop().communicate()
+            found.extend(p for p in out.decode("utf-8", "replace").split("\0") if p)
+        return sorted(set(found))
+
+    return answer
 
 
 def read_blobs(root: Path, shas: list[str], limit: int) -> Iterator[tuple[str, bytes | None]]:

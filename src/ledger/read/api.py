@@ -40,7 +40,9 @@ class Runs(Sequence[dict[str, Any]]):
     """Records as stored (plain dicts), loaded on first access, in a fixed order."""
 
     def __init__(self, items: Iterable[Item]):
-        self._items = list(items)
+        # A sequence is kept as it is: the newest-first runs of a summary make each item
+        # only when it is asked for.
+        self._items: Sequence[Item] = items if isinstance(items, Sequence) else list(items)
 
     @overload
     def __getitem__(self, index: int) -> dict[str, Any]: ...
@@ -169,6 +171,13 @@ def runs(
     local and remote-tracking branch; by default HEAD plus uncommitted runs."""
     ws = _workspace(path)
     selection = Selection(rev=rev, all_branches=all, include_deleted=include_deleted)
+    if where is None:
+        from ledger.read import summary
+
+        view = summary.view(ws, selection)
+        newest = view.newest(shown=lambda item: _shown(ws, item)) if view is not None else None
+        if newest is not None:
+            return Runs(newest)
     items = sorted(
         scan_items(ws, selection, where),
         key=lambda item: (str(item.head.get("started_at") or ""), str(item.head["id"])),

@@ -85,6 +85,12 @@ def decode(line: bytes) -> tuple[str, dict[str, Any], bytes] | None:
         return None
 
 
+def head_json(line: bytes) -> bytes:
+    """The head JSON of a line from `decode` (already checked there)."""
+    first = line.index(b" ")
+    return line[first + 19 : line.index(b"\t", first)]
+
+
 def full_record(line: bytes) -> dict[str, Any] | None:
     """The whole record of a line from `decode`; None if that part is damaged."""
     try:

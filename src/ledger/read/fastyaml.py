@@ -38,6 +38,12 @@ def _maybe_typed(first: str) -> re.Pattern[str] | None:
     return re.compile("|".join(f"(?x:{r.pattern})" if r.flags & re.X else f"(?:{r.pattern})" for _, r in items))
 
 
+def untyped_first(first: str) -> bool:
+    """Whether no implicit resolver (bool, int, float, null, timestamp, merge, value) takes a
+    plain scalar starting with `first`: then a plain word is a string."""
+    return first not in _RESOLVERS and first not in _PLAIN_FIRST_BAD and first not in " -"
+
+
 # What PyYAML's reader refuses, plus line breaks other than "\n" and tabs (kept simple);
 # the ASCII version is the same set for pure-ASCII text, and much cheaper to scan.
 _REFUSED = re.compile("[^\x0a\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\u2028\u2029\ufeff]")

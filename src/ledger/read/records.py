@@ -139,25 +139,37 @@ def _version_key(item: Item, time_of: dict[str, int]) -> tuple[Any, ...]:
 class Recorder:
     """What a scan found, for a summary of it (`summary.py`), kept small: each run's path,
     blob, head JSON and cache line offset (-1: known once written), each metric's values
-    (`value(head, name)`, in columns), and each record skipped and why."""
+    (`value(head, name)`, in columns), its status and start time, and each record skipped
+    and why."""
 
     def __init__(self, value: Callable[[dict[str, Any], str], Any]) -> None:
         self.value = value
         self.rows: list[tuple[str, str, int, bytes]] = []
         self.columns: dict[str, list[Any]] = {}
+        self.statuses: list[str | None] = []
+        self.started: list[str] = []
         self.skipped: list[tuple[str, dict[str, Any]]] = []
         self.offsets: dict[str, int] = {}
         self.complete = True  # False: something transient (a missing blob) was seen
 
-    def add(self, entry: Entry, head: dict[str, Any], at: int) -> None:
+    def add(self, entry: Entry, head: dict[str, Any], at: int, head_json: bytes | None = None) -> None:
+        """One run, with its head's JSON when the cache line already holds it."""
         row = len(self.rows)
-        head_json = json.dumps(head, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        if head_json is None:
+            head_json = json.dumps(head, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         self.rows.append((entry.path, entry.blob, at, head_json))
+        status = head.get("status")
+        self.statuses.append(status if isinstance(status, str) else None)
+        started = head.get("started_at")
+        self.started.append(str(started or ""))
         metrics = head.get("metrics")
-        for name in metrics if isinstance(metrics, dict) else ():
-            column = self.columns.setdefault(name, [])
-            column.extend([None] * (row - len(column)))
-            column.append(self.value(head, name))
+        for name, value in metrics.items() if isinstance(metrics, dict) else ():
+            column = self.columns.get(name)
+            if column is None:
+                column = self.columns[name] = []
+            if len(column) < row:
+                column.extend([None] * (row - len(column)))
+            column.append(value if type(value) is float else self.value(head, name))
 
 
 def scan_entries(
@@ -204,7 +216,8 @@ def scan_entries(
                 _warn_skip(mismatch(head.get("id"), entry.where))
                 continue
             if recorder is not None:
-                recorder.add(entry, head, at if raw is not None else -1)
+                head_json = cache_mod.head_json(raw) if raw is not None else None
+                recorder.add(entry, head, at if raw is not None else -1, head_json)
             item = Item(ws.root, entry, head, rec, raw)
             if entry.run_id in multi:
                 pending.setdefault(entry.run_id, []).append(item)

@@ -105,19 +105,23 @@ class Shape:
 
     def read(self, texts: Sequence[str], build: bool = True) -> Read:
         """The record (if `build`), its JSON and its verdict, from the texts a match captured."""
-        known = _TYPED.get
         values: Sequence[Any]
         rendered: Sequence[str]
         numeric = self._numbers(texts)
+        others = texts if numeric is None else self.others(texts)
+        try:  # every text typed before (most of a record's): two lookups in C per slot
+            found = list(map(_VALUES.__getitem__, others))
+            jsons = list(map(_JSONS.__getitem__, others))
+        except KeyError:
+            found, jsons = _typed_all(others)
         if numeric is None:
-            pairs = [known(text) or _typed(text) for text in texts]
-            values = [value for value, _ in pairs]
-            rendered = tuple([json_text for _, json_text in pairs])
+            values, rendered = found, jsons
         else:
             texts_of_numbers, numbers = numeric
-            pairs = [known(text) or _typed(text) for text in self.others(texts)]
-            values = self.in_order([value for value, _ in pairs] + numbers)
-            rendered = self.in_order([json_text for _, json_text in pairs] + texts_of_numbers)
+            values = self.in_order(found + numbers)
+            rendered = self.in_order(jsons + texts_of_numbers)
+        if build and ("{}" in others or "[]" in others):
+            values = [_fresh(value) for value in values]  # each record its own empty containers
         checked = self.valid(values, texts)
         record: Any = _build(self.recipe, values) if build or not checked else None
         head = self.head % tuple([rendered[i] for i in self.head_slots])
@@ -300,20 +304,52 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-_TYPED: dict[str, tuple[Any, str]] = {}
+# Each scalar text typed so far: its value and its JSON (the same keys in both). An empty
+# `{}` or `[]` is stored once and copied into each record that is built (`_fresh`).
+_VALUES: dict[str, Any] = {}
+_JSONS: dict[str, str] = {}
+_EMPTY: dict[str, Any] = {"{}": {}, "[]": []}
+
+
+def _typed_all(texts: Sequence[str]) -> tuple[list[Any], list[str]]:
+    """The values and JSON of `texts`, typing those not seen before (remembered while fewer
+    than _TYPED_MAX texts are: most texts that repeat show up early)."""
+    new = [text for text in dict.fromkeys(texts) if text not in _VALUES]
+    for text in new:
+        _VALUES[text], _JSONS[text] = _typed(text)
+    values = list(map(_VALUES.__getitem__, texts))
+    jsons = list(map(_JSONS.__getitem__, texts))
+    if len(_VALUES) > _TYPED_MAX:
+        for text in new:
+            del _VALUES[text], _JSONS[text]
+    return values, jsons
+
+
+def _fresh(value: Any) -> Any:
+    if value is _EMPTY["{}"]:
+        return {}
+    if value is _EMPTY["[]"]:
+        return []
+    return value
+
+
+_SAFE_PLAIN = re.compile(r"[A-Za-z_][-A-Za-z0-9_./@]*").fullmatch
 
 
 def _typed(text: str) -> tuple[Any, str]:
-    """(value, JSON) of one scalar text; remembered unless it is a number (numbers are the
-    scalars that rarely repeat, and the quickest to type again)."""
+    """(value, JSON) of one scalar text, as `fastyaml.scalar` reads it."""
     if _NUMBER(text) is not None:
         # JSON reads these spellings as YAML 1.1 does: the same int, the same float.
         return (float(text) if "." in text else int(text)), text
+    if text[:1] == "'" and text[-1:] == "'" and text.count("'") == 2 and len(text) > 1:
+        body = text[1:-1]  # a quoted text with no quote inside: the text itself
+        return body, encode_basestring(body)
+    if _SAFE_PLAIN(text) is not None and fastyaml.untyped_first(text[0]):
+        return text, encode_basestring(text)  # a plain word no YAML resolver could take
+    if text in _EMPTY:
+        return _EMPTY[text], text
     value = fastyaml.scalar(text)
-    pair = (value, _json(value))
-    if not isinstance(value, (dict, list)) and len(_TYPED) < _TYPED_MAX:
-        _TYPED[text] = pair  # containers ({} and []) are made afresh each time
-    return pair
+    return value, _json(value)
 
 
 def _json(value: Any) -> str:

@@ -171,11 +171,14 @@ def read_bounded(path: Path, limit: int) -> bytes:
         return fh.read()
 
 
-def worktree_entries(ws: Workspace) -> list[Entry]:
-    """Record files that are new or changed in the working tree (not yet committed)."""
+def worktree_entries(ws: Workspace, listed: Callable[[], list[str]] | None = None) -> list[Entry]:
+    """Record files that are new or changed in the working tree (not yet committed);
+    `listed` answers which files those are when the listing was started earlier
+    (`start_worktree_listing`)."""
     source = Source(WORKTREE, None, sys.maxsize)
     found = []
-    for path in gitstore.untracked_and_modified(ws.root, record.RECORDS_DIR):
+    paths = listed() if listed is not None else gitstore.untracked_and_modified(ws.root, record.RECORDS_DIR)
+    for path in paths:
         if not record.run_id_from_path(path):
             continue
         try:
@@ -186,6 +189,12 @@ def worktree_entries(ws: Workspace) -> list[Entry]:
         if item is not None:
             found.append(item)
     return found
+
+
+def start_worktree_listing(ws: Workspace) -> Callable[[], list[str]]:
+    """Start listing the working tree's new and changed record files (for
+    `worktree_entries`): git stats every record file meanwhile."""
+    return gitstore.start_untracked_and_modified(ws.root, record.RECORDS_DIR)
 
 
 def entries(ws: Workspace, selection: Selection) -> list[Entry]:

@@ -18,8 +18,8 @@ import heapq
 import json
 import math
 import warnings
-from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, overload
 
 from ledger import gitstore
 from ledger.core import record
@@ -36,6 +36,7 @@ from ledger.read.sources import (
     _tree_entries,
     entry,
     resolve_revision,
+    start_worktree_listing,
     worktree_entries,
 )
 
@@ -68,7 +69,7 @@ class View:
         assert found is not None  # only record paths were summarised
         return found
 
-    def _item(self, i: int) -> Item:
+    def item(self, i: int) -> Item:
         path, blob, offset = self.summary.row(i)
         found = entry(path, blob, self.source)
         assert found is not None
@@ -93,13 +94,23 @@ class View:
             return
         for i in range(len(self.summary)):
             if i not in self.excluded:
-                yield self._item(i)
+                yield self.item(i)
         yield from self.extra
 
     def count(self) -> int:
         """How many runs the scan has (the revision's, less those the working tree replaces,
         plus the working tree's)."""
         return len(self.summary) - len(self.excluded) + len(self.extra)
+
+    def newest(self, shown: Callable[[Item], Item] | None = None) -> Newest | None:
+        """The runs newest first, made as they are asked for; None when a part of the summary
+        is damaged (then read them with `items`)."""
+        try:
+            found = Newest(self, shown)
+            self._warn()
+        except treeindex.Damaged:
+            return None
+        return found
 
     def metric_names(self) -> set[str] | None:
         """Every metric name a run of the scan has; None when the summary cannot tell."""
@@ -113,81 +124,128 @@ class View:
         return names
 
     def best(
-        self, metric: str, direction: str, n: int, keep: Keep | None = None, *,
-        shown: Callable[[Item], Item] | None = None, having: bool = False,
+        self, metric: str, direction: str, n: int, *, shown: Callable[[Item], Item] | None = None,
+        having: bool = False,
     ) -> list[Item]:  # fmt: skip
-        """`query.best` of the runs (those whose head `keep` takes; with `having`, only those
-        that have the metric; each as `shown` shows it), ranking from the metric's column:
-        only runs whose value can reach the top n are decoded and ranked in full."""
+        """`query.best` of the runs (with `having`, only those that have the metric; each as
+        `shown` shows it), ranking from the metric's column: only runs that can reach the
+        top n are decoded and ranked in full."""
         try:
             column = self.summary.column(metric)
             if column is None:
-                return _best(self.items(), metric, direction, n, keep, shown, having)
-            candidates = self._candidates(column, direction, n, keep, shown, having)
+                return _best(self.items(), metric, direction, n, shown, having)
+            candidates = self._candidates(column, direction, n, shown, having)
             self._warn()
         except treeindex.Damaged:
-            return _best(self.fallback(), metric, direction, n, keep, shown, having)
-        return _best(candidates, metric, direction, n, None, None, having)
+            return _best(self.fallback(), metric, direction, n, shown, having)
+        return _best(candidates, metric, direction, n, None, having)
 
     def _candidates(
-        self, column: list[float | None], direction: str, n: int, keep: Keep | None,
-        shown: Callable[[Item], Item] | None, having: bool,
+        self, column: list[float | None], direction: str, n: int, shown: Callable[[Item], Item] | None,
+        having: bool,
     ) -> list[Item]:  # fmt: skip
-        """The runs whose (missing, value) is no worse than the n-th best kept run's: the
-        top n is among them, whatever the ties on start time and id decide. A value of
-        None is a missing metric, NaN ranks with the missing ones (`query.rank_key`)."""
+        """A set of runs that holds the top n whatever the ties on start time and id decide.
+
+        `query.rank_key` ranks (missing, status tier, score): finished runs before running
+        ones before the rest, NaN and missing last. The key of a committed run that is not
+        `running` is known from its columns; a `running` run may be shown as crashed, with
+        what its journal holds, so every such run is a candidate. With n runs of known key,
+        the n-th best of them bounds the top n: runs ranked after it cannot be in it; with
+        fewer, every run is a candidate (with `having`, every run with the metric)."""
         excluded = self.excluded
-        numbers = [i for i, v in enumerate(column) if v is not None and v == v and i not in excluded]
+        statuses = self.summary.statuses()
         sign = -1.0 if direction == "max" else 1.0
+        tier = {status: query.status_tier({"status": status}) for status in set(statuses)}
+        running = [i for i, s in enumerate(statuses) if s == "running" and i not in excluded]
+        known = [
+            (tier[statuses[i]], sign * v, i)
+            for i, v in enumerate(column)
+            if v is not None and v == v and statuses[i] != "running" and i not in excluded
+        ]
         extra = [shown(item) if shown is not None else item for item in self.extra]
 
-        def score(i: int) -> float:
-            return sign * column[i]  # type: ignore[operator]
-
         def row(i: int) -> Item:
-            item = self._item(i)
+            item = self.item(i)
             return shown(item) if shown is not None else item
 
-        if keep is None and len(numbers) > n:
-            nth = score(heapq.nsmallest(n, numbers, key=score)[-1])
-            return [row(i) for i in numbers if score(i) <= nth] + extra
-        if keep is not None:
-            extra = [item for item in extra if keep(item.head)]
-        chosen: list[Item] = []
-        last: float | None = None  # the n-th kept run's score, once found
-        for i in sorted(numbers, key=score):
-            if last is not None and score(i) > last:
-                return chosen + extra
-            item = row(i)
-            if keep is None or keep(item.head):
-                chosen.append(item)
-                if len(chosen) == n:
-                    last = score(i)
-        rest = [i for i, v in enumerate(column) if (v is None or v != v) and i not in excluded]
-        if having:
-            rest = [i for i in rest if column[i] is not None]
-        rows = [row(i) for i in rest]
-        return chosen + [item for item in rows + extra if keep is None or keep(item.head)]
-
-    def matching(self, needles: list[bytes]) -> list[Item]:
-        """The runs whose summary row holds any of `needles` (a cheap first cut: the caller
-        checks the heads), plus the working tree's runs."""
-        rows = self.summary.rows
-        found = [i for i, row in enumerate(rows) if i not in self.excluded and any(n in row for n in needles)]
-        return [self._item(i) for i in found] + self.extra
+        if len(known) >= n:
+            bound = heapq.nsmallest(n, known)[-1][:2]
+            chosen = [i for tier, score, i in known if (tier, score) <= bound]
+        else:
+            chosen = [i for i, v in enumerate(column) if (v is not None or not having) and i not in excluded]
+        return [row(i) for i in sorted({*chosen, *running})] + extra
 
 
-Keep = Callable[[dict[str, Any]], bool]
+class Newest(Sequence[Item]):
+    """The runs of a view newest first (start time, then id, both descending), each Item
+    made when it is first asked for: a page of the runs table, or the first runs of
+    `ledger.runs()`, reads a few rows of the summary, not every head."""
+
+    def __init__(self, view: View, shown: Callable[[Item], Item] | None = None):
+        self.view = view
+        self.shown = shown
+        summary = view.summary
+        self.slots: list[int | Item] = [i for i in summary.order() if i not in view.excluded]
+        if view.extra:
+            started = summary.started()
+
+            def key(slot: int | Item) -> tuple[str, str]:
+                if isinstance(slot, int):
+                    return started[slot], _run_id(summary.row(slot)[0])
+                return _newest_key(slot)
+
+            for item in view.extra:  # few: each put in place by a binary search
+                wanted, low, high = _newest_key(item), 0, len(self.slots)
+                while low < high:
+                    middle = (low + high) // 2
+                    if key(self.slots[middle]) > wanted:
+                        low = middle + 1
+                    else:
+                        high = middle
+                self.slots.insert(low, item)
+        self.made: dict[int, Item] = {}
+
+    def __len__(self) -> int:
+        return len(self.slots)
+
+    @overload
+    def __getitem__(self, index: int) -> Item: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Item]: ...
+    def __getitem__(self, index: int | slice) -> Item | list[Item]:
+        if isinstance(index, slice):
+            return [self[k] for k in range(*index.indices(len(self.slots)))]
+        position = range(len(self.slots))[index]
+        found = self.made.get(position)
+        if found is None:
+            slot = self.slots[position]
+            found = self.view.item(slot) if isinstance(slot, int) else slot
+            if self.shown is not None:
+                found = self.shown(found)
+            self.made[position] = found
+        return found
+
+    def statuses(self) -> list[str | None]:
+        """Each run's status as shown (a dead `running` run is crashed), in this order;
+        only `running` runs are decoded to tell."""
+        recorded = self.view.summary.statuses()
+        out: list[str | None] = []
+        for position, slot in enumerate(self.slots):
+            status = recorded[slot] if isinstance(slot, int) else slot.head.get("status")
+            if status == "running" or not isinstance(slot, int):
+                status = self[position].head.get("status")
+            out.append(status if isinstance(status, str) else None)
+        return out
 
 
-def _kept(items: Iterable[Item], keep: Keep | None) -> Iterator[Item]:
-    return iter(items) if keep is None else (item for item in items if keep(item.head))
+def _newest_key(item: Item) -> tuple[str, str]:
+    return str(item.head.get("started_at") or ""), str(item.head["id"])
 
 
-def _best(items: Iterable[Item], metric: str, direction: str, n: int, keep: Keep | None,
-          shown: Callable[[Item], Item] | None, having: bool) -> list[Item]:  # fmt: skip
-    """`query.best` of `items` (kept, shown, and with `having`, those with the metric)."""
-    found = (shown(item) if shown is not None else item for item in _kept(items, keep) if True)
+def _best(items: Iterable[Item], metric: str, direction: str, n: int, shown: Callable[[Item], Item] | None,
+          having: bool) -> list[Item]:  # fmt: skip
+    """`query.best` of `items` (shown, and with `having`, those with the metric)."""
+    found = (shown(item) if shown is not None else item for item in items)
     if having:
         found = (item for item in found if query.metric_value(item.head, metric) is not None)
     return query.best(found, metric, direction, n, key=lambda item: item.head)
@@ -197,6 +255,19 @@ def view(ws: Workspace, selection: Selection, progress: Progress | None = None) 
     """A View of the selection, or None when it is not one revision's tree (read as before)."""
     if selection.is_range or selection.all_branches or selection.include_deleted:
         return None
+    # Git stats the working tree's record files while this process finds the summary (or
+    # builds it): on 100,000 runs that is most of a warm query's time.
+    listing = start_worktree_listing(ws) if selection.worktree and selection.rev is None else None
+    try:
+        return _view(ws, selection, progress, listing)
+    finally:
+        if listing is not None:
+            listing()  # waited for in any case: no git process is left behind
+
+
+def _view(
+    ws: Workspace, selection: Selection, progress: Progress | None, listing: Callable[[], list[str]] | None
+) -> View | None:
     cache = open_cache(ws)
     if cache is None:
         return None
@@ -211,13 +282,13 @@ def view(ws: Workspace, selection: Selection, progress: Progress | None = None) 
         return None  # no records folder: nothing to summarise
     source = Source(sha[:12], sha, when)
     store = treeindex.Store(cache.dir, cache_mod.cache_key())
-    worktree = worktree_entries(ws) if selection.worktree and selection.rev is None else []
 
     def fallback() -> Iterator[Item]:
         store.drop(tree)
         return scan_entries(ws, [*_tree_entries(ws, source), *worktree], progress)
 
-    for _ in range(2):
+    worktree: list[Entry] = []
+    for attempt in range(2):
         summary = store.load(tree)
         if summary is None:
             summary = _build(ws, cache, store, source, tree, progress)
@@ -225,20 +296,13 @@ def view(ws: Workspace, selection: Selection, progress: Progress | None = None) 
                 return None
         else:
             store.touch(tree)
+        if listing is not None and attempt == 0:
+            worktree = worktree_entries(ws, listing)
         try:
             return View(ws, cache, summary, source, worktree, progress, fallback)
         except treeindex.Damaged:
             store.drop(tree)
     return None
-
-
-def best(ws: Workspace, selection: Selection, metric: str, direction: str, n: int | None,
-         progress: Progress | None = None) -> list[Item] | None:  # fmt: skip
-    """The leaderboard of an unfiltered selection from its summary; None: rank otherwise."""
-    if n is None:
-        return None
-    found = view(ws, selection, progress)
-    return found.best(metric, direction, n) if found is not None else None
 
 
 # ---------------------------------------------------------------------------- building
@@ -259,7 +323,7 @@ def _build(ws: Workspace, cache: cache_mod.Cache, store: treeindex.Store, source
         return None
     recorder = Recorder(_value)
     _consume(scan_entries(ws, found, progress, recorder=recorder))
-    built = _encode(recorder, [], [], {}, True, start)
+    built = _encode(recorder, [], [], [], {}, {"status": [], "started": []}, True, start)
     return _saved(store, tree, built) if recorder.complete else treeindex.decode(b"".join(built))
 
 
@@ -309,9 +373,9 @@ def _patched(ws: Workspace, old: treeindex.Summary, old_tree: str, source: Sourc
         if new is not None:
             added.append(new)
     keep = [i for i in range(len(old)) if old.row(i)[0] not in gone]
-    kept_ids = {old.row(i)[0].rsplit("/", 1)[-1][:-5] for i in keep}
+    kept_ids = [_run_id(old.row(i)[0]) for i in keep]
     ids = [e.run_id for e in added]
-    if len(set(ids)) != len(ids) or kept_ids.intersection(ids):
+    if len(set(ids)) != len(ids) or not set(kept_ids).isdisjoint(ids):
         return None  # a run in several files: let the full scan decide
     recorder = Recorder(_value)
     _consume(scan_entries(ws, added, progress, recorder=recorder, cache_from=old.cache_end))
@@ -321,16 +385,29 @@ def _patched(ws: Workspace, old: treeindex.Summary, old_tree: str, source: Sourc
     columns = {name: [values[i] for i in keep] for name, values in old_columns.items()}
     warned = [(p, w) for p, w in old.warnings() if p not in gone]
     rows = [old.rows[i] for i in keep]
-    return _encode(recorder, rows, warned, columns, old.complete, start)
+    statuses, started = old.statuses(), old.started()
+    lists: dict[str, list[Any]] = {"status": [statuses[i] for i in keep], "started": [started[i] for i in keep]}
+    return _encode(recorder, rows, kept_ids, warned, columns, lists, old.complete, start)
 
 
-def _encode(recorder: Recorder, rows: list[bytes], warned: list[tuple[str, dict[str, Any]]],
-            columns: dict[str, list[float | None]], complete: bool, cache_end: int) -> list[bytes]:  # fmt: skip
-    """Summary bytes: the given rows (and their columns) plus what `recorder` saw."""
+def _run_id(path: str) -> str:
+    """The run id of a summarised record path (`.../<id>.yaml`)."""
+    return path.rsplit("/", 1)[-1][: -len(".yaml")]
+
+
+def _encode(recorder: Recorder, rows: list[bytes], ids: list[str], warned: list[tuple[str, dict[str, Any]]],
+            columns: dict[str, list[float | None]], lists: dict[str, list[Any]], complete: bool,
+            cache_end: int) -> list[bytes]:  # fmt: skip
+    """Summary bytes: the given rows (with their ids, columns, statuses and start times)
+    plus what `recorder` saw."""
     base = len(rows)
     for path, blob, at, head_json in recorder.rows:
         rows.append(treeindex.row_line(path, blob, recorder.offsets.get(blob, at), head_json))
+        ids.append(_run_id(path))
     recorder.rows.clear()
+    lists["status"] += recorder.statuses
+    lists["started"] += recorder.started
+    lists["order"] = treeindex.newest_first(lists["started"], ids)
     for name, values in recorder.columns.items():
         column = columns.setdefault(name, [None] * base)
         column.extend(values)
@@ -343,7 +420,7 @@ def _encode(recorder: Recorder, rows: list[bytes], warned: list[tuple[str, dict[
         complete = False
     warned.extend(recorder.skipped)
     lines = [f"{path}\t{json.dumps(why, ensure_ascii=False)}".encode() for path, why in warned]
-    return treeindex.encode(rows, lines, columns, cache_end, complete)
+    return treeindex.encode(rows, lines, columns, cache_end, complete, lists)
 
 
 def _value(head: dict[str, Any], name: str) -> float | None:

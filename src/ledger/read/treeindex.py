@@ -11,7 +11,11 @@ whose `experiments/` is that tree. One file per tree, of checksummed sections:
 - `warn`: the records the scan skipped, `path TAB JSON of why`, re-warned on each use;
 - `m/<metric>`: a JSON list of each run's value for that metric (`query.metric_value`;
   null when missing, NaN kept), so a leaderboard ranks from one list and decodes only the
-  heads of the few runs that can be in it.
+  heads of the few runs that can be in it;
+- `status`, `started`: JSON lists of each run's status and start time (a leaderboard ranks
+  finished runs first; the UI counts statuses), and `order`: the rows newest first (start
+  time, then id, both descending, as `ledger.runs()` lists them), so a first page of the
+  runs table reads a few rows, not every head.
 
 A new tree is built from the most recent summary and the paths `git diff-tree` says changed
 (a run committed, a record edited), or, failing that, from a full scan. Like the records
@@ -32,7 +36,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-MAGIC = b"ledger-tree-summary 2\n"
+MAGIC = b"ledger-tree-summary 3\n"
 MAX_COLUMNS = 64  # metric columns per summary (a record set with more ranks from heads)
 KEEP = 4  # summaries kept per cache key (the trees most recently asked for)
 
@@ -132,6 +136,27 @@ class Summary:
                     out[name[2:]] = column
         return out
 
+    def _list(self, name: str) -> list[Any]:
+        values: list[Any] = json.loads(self.section(name) or b"[]")
+        if len(values) != self.count:
+            raise Damaged(name)
+        return values
+
+    def statuses(self) -> list[str | None]:
+        """Each run's status, as recorded (a dead `running` run is shown crashed by the reader)."""
+        return self._list("status")
+
+    def started(self) -> list[str]:
+        """Each run's start time ("" when it has none)."""
+        return self._list("started")
+
+    def order(self) -> list[int]:
+        """The rows newest first (start time, then id, both descending)."""
+        found = self._list("order")
+        if sorted(found) != list(range(self.count)):
+            raise Damaged("order")
+        return found
+
     def find(self, run_ids: Iterable[str]) -> set[int]:
         """The rows of these run ids (a record path ends in `/<id>.yaml`)."""
         data = self.section("rows") or b""
@@ -151,9 +176,14 @@ def row_line(path: str, blob: str, offset: int, head_json: bytes) -> bytes:
     return b"%08x " % zlib.crc32(rest) + rest
 
 
+def newest_first(started: Sequence[str], ids: Sequence[str]) -> list[int]:
+    """Row numbers, newest start first, then by id descending (`ledger.runs()`'s order)."""
+    return sorted(range(len(ids)), key=lambda i: (started[i], ids[i]), reverse=True)
+
+
 def encode(
     rows: Sequence[bytes], warnings: Sequence[bytes], columns: dict[str, list[float | None]], cache_end: int,
-    complete: bool,
+    complete: bool, lists: dict[str, list[Any]],
 ) -> list[bytes]:  # fmt: skip
     """A summary file as a list of pieces to write one after the other (the rows are not
     joined into one more copy of themselves)."""
@@ -167,6 +197,8 @@ def encode(
     size = max(0, starts[-1] - 1)
     pieces: list[bytes] = [row + b"\n" for row in rows[:-1]] + list(rows[-1:])
     sections: dict[str, bytes] = {"o": json.dumps(starts).encode(), "warn": b"\n".join(warnings)}
+    for name, values in lists.items():  # status, started, order
+        sections[name] = json.dumps(values, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     for name, values in columns.items():
         sections["m/" + name] = json.dumps(values, separators=(",", ":")).encode("utf-8")
     table: dict[str, list[int]] = {"rows": [0, size, crc]}
