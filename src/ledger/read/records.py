@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import json
+import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from ledger.core import record, yamlio
 from ledger.core.workspace import Workspace
 from ledger.errors import LedgerError, LedgerWarning, RecordError, RunNotFound, UnsupportedVersion
 from ledger.read import cache as cache_mod
+from ledger.read import treeindex
 from ledger.read.sources import Entry, Progress, Selection, entries, worktree_entries
 
 
@@ -137,15 +139,16 @@ def _version_key(item: Item, time_of: dict[str, int]) -> tuple[Any, ...]:
 
 
 class Recorder:
-    """What a scan found, for a summary of it (`summary.py`), kept small: each run's path,
-    blob, head JSON and cache line offset (-1: known once written), each metric's values
-    (`value(head, name)`, in columns), its status and start time, and each record skipped
-    and why."""
+    """What a scan found, for a summary of it (`summary.py`), kept small: each run's summary
+    row (its path, blob, cache line offset and head JSON: `treeindex.row_line`; kept as
+    parts until the offset is known, once written), each metric's values (`value(head,
+    name)`, in compact columns), its status and start time, and each record skipped and why."""
 
     def __init__(self, value: Callable[[dict[str, Any], str], Any]) -> None:
         self.value = value
-        self.rows: list[tuple[str, str, int, bytes]] = []
-        self.columns: dict[str, list[Any]] = {}
+        self.rows: list[bytes | tuple[str, str, int, bytes]] = []
+        self.ids: list[str] = []
+        self.columns: dict[str, treeindex.Column] = {}
         self.statuses: list[str | None] = []
         self.started: list[str] = []
         self.skipped: list[tuple[str, dict[str, Any]]] = []
@@ -157,19 +160,61 @@ class Recorder:
         row = len(self.rows)
         if head_json is None:
             head_json = json.dumps(head, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        self.rows.append((entry.path, entry.blob, at, head_json))
+        at = self.offsets.get(entry.blob, at)
+        parts = (entry.path, entry.blob, at, head_json)
+        self.rows.append(treeindex.row_line(*parts) if at >= 0 else parts)
+        self.ids.append(entry.run_id)
         status = head.get("status")
-        self.statuses.append(status if isinstance(status, str) else None)
+        self.statuses.append(sys.intern(status) if isinstance(status, str) else None)
         started = head.get("started_at")
         self.started.append(str(started or ""))
         metrics = head.get("metrics")
         for name, value in metrics.items() if isinstance(metrics, dict) else ():
             column = self.columns.get(name)
             if column is None:
-                column = self.columns[name] = []
-            if len(column) < row:
-                column.extend([None] * (row - len(column)))
+                column = self.columns[name] = treeindex.Column()
+            column.pad(row)
             column.append(value if type(value) is float else self.value(head, name))
+
+    def lines(self) -> list[bytes]:
+        """The rows, each with where its cache line landed (known once it was written)."""
+        out = []
+        for row in self.rows:
+            if not isinstance(row, bytes):
+                path, blob, at, head_json = row
+                row = treeindex.row_line(path, blob, self.offsets.get(blob, at), head_json)
+            out.append(row)
+        return out
+
+
+def _grouped(
+    found: Iterable[Entry],
+) -> tuple[dict[str, list[Entry]], set[str], dict[str, bytes], dict[str, int]]:
+    """(entries by blob, run ids seen in several versions, content of working-tree files by
+    blob, each source's time) of the entries to scan, one version per (run id, blob)."""
+    found = list(found)
+    time_of = {entry.source.label: entry.source.time for entry in found}
+    one = found[0].source if found else None
+    if all(entry.source is one for entry in found) and len({entry.run_id for entry in found}) == len(found):
+        # One tree, each run in one file (the common case, 100,000 runs at a time): nothing
+        # to group.
+        by_blob: dict[str, list[Entry]] = {}
+        for entry in found:
+            by_blob.setdefault(entry.blob, []).append(entry)
+        data = {entry.blob: entry.data for entry in found if entry.data is not None}
+        return by_blob, set(), data, time_of
+    groups: dict[str, dict[str, Entry]] = {}
+    for entry in sorted(found, key=lambda e: -e.source.time):
+        groups.setdefault(entry.run_id, {}).setdefault(entry.blob, entry)
+    multi = {run_id for run_id, versions in groups.items() if len(versions) > 1}
+    by_blob = {}
+    data = {}
+    for versions in groups.values():
+        for entry in versions.values():
+            by_blob.setdefault(entry.blob, []).append(entry)
+            if entry.data is not None:
+                data[entry.blob] = entry.data
+    return by_blob, multi, data, time_of
 
 
 def scan_entries(
@@ -182,20 +227,7 @@ def scan_entries(
     list, plus the versions of runs that exist in several versions. A `recorder` is told
     about every run and skip; the cache is searched from byte `cache_from` on.
     """
-    groups: dict[str, dict[str, Entry]] = {}
-    for entry in sorted(found, key=lambda e: -e.source.time):
-        groups.setdefault(entry.run_id, {}).setdefault(entry.blob, entry)
-    multi = {run_id for run_id, versions in groups.items() if len(versions) > 1}
-    by_blob: dict[str, list[Entry]] = {}
-    data: dict[str, bytes] = {}
-    time_of: dict[str, int] = {}
-    for versions in groups.values():
-        for entry in versions.values():
-            by_blob.setdefault(entry.blob, []).append(entry)
-            time_of[entry.source.label] = entry.source.time
-            if entry.data is not None:
-                data[entry.blob] = entry.data
-    del groups
+    by_blob, multi, data, time_of = _grouped(found)
     pending: dict[str, list[Item]] = {}
 
     if recorder is not None and multi:

@@ -382,7 +382,7 @@ def _patched(ws: Workspace, old: treeindex.Summary, old_tree: str, source: Sourc
     if not recorder.complete:
         return None
     old_columns = old.columns()
-    columns = {name: [values[i] for i in keep] for name, values in old_columns.items()}
+    columns = {name: treeindex.Column([values[i] for i in keep]) for name, values in old_columns.items()}
     warned = [(p, w) for p, w in old.warnings() if p not in gone]
     rows = [old.rows[i] for i in keep]
     statuses, started = old.statuses(), old.started()
@@ -396,26 +396,27 @@ def _run_id(path: str) -> str:
 
 
 def _encode(recorder: Recorder, rows: list[bytes], ids: list[str], warned: list[tuple[str, dict[str, Any]]],
-            columns: dict[str, list[float | None]], lists: dict[str, list[Any]], complete: bool,
+            columns: dict[str, treeindex.Column], lists: dict[str, list[Any]], complete: bool,
             cache_end: int) -> list[bytes]:  # fmt: skip
     """Summary bytes: the given rows (with their ids, columns, statuses and start times)
     plus what `recorder` saw."""
     base = len(rows)
-    for path, blob, at, head_json in recorder.rows:
-        rows.append(treeindex.row_line(path, blob, recorder.offsets.get(blob, at), head_json))
-        ids.append(_run_id(path))
+    rows += recorder.lines()
     recorder.rows.clear()
+    ids += recorder.ids
     lists["status"] += recorder.statuses
     lists["started"] += recorder.started
     lists["order"] = treeindex.newest_first(lists["started"], ids)
     for name, values in recorder.columns.items():
-        column = columns.setdefault(name, [None] * base)
-        column.extend(values)
+        column = columns.setdefault(name, treeindex.Column())
+        column.pad(base)
+        column.present += values.present
+        column.values += values.values
     total = len(rows)
     for column in columns.values():
-        column.extend([None] * (total - len(column)))
+        column.pad(total)
     if len(columns) > treeindex.MAX_COLUMNS:
-        ranked = sorted(columns, key=lambda name: -sum(v is not None for v in columns[name]))
+        ranked = sorted(columns, key=lambda name: -columns[name].filled())
         columns = {name: columns[name] for name in ranked[: treeindex.MAX_COLUMNS]}
         complete = False
     warned.extend(recorder.skipped)
