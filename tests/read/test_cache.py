@@ -47,11 +47,15 @@ def test_cache_file_read_append_and_repair(tmp_path: Path) -> None:
     bad = cache.encode("c" * 40, {"r": make(3)}).replace(b'"status":"finished"', b'"status":"FINISHED"')
     store.append([good, bad, other])
     (store.dir / "records-0000000000000000.jsonl").write_bytes(good)  # another cache key's file
+    (store.dir / "trees-0000000000000000").mkdir()  # and its tree summaries
+    (store.dir / "trees-0000000000000000" / ("d" * 40)).write_bytes(b"old")
+    mine = store.dir / ("trees-" + cache.cache_key())
+    mine.mkdir()
     found = {blob for blob, *_ in store.read({BLOB, "b" * 40, "c" * 40})}
     assert found == {BLOB, "b" * 40} and store.damaged == 1
     store.repair()
     assert store.path.read_bytes().count(b"\n") == 2  # the damaged line is gone, the good ones stay
-    assert [p.name for p in store.dir.iterdir()] == [store.path.name]
+    assert sorted(p.name for p in store.dir.iterdir()) == sorted([store.path.name, mine.name])
 
 
 def test_answers_do_not_depend_on_the_cache(repo: Path) -> None:

@@ -24,6 +24,7 @@ import hashlib
 import json
 import json.scanner
 import os
+import shutil
 import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -196,11 +197,16 @@ class Cache:
         return Batch(self, limit, offsets)
 
     def repair(self) -> None:
-        """Rewrite the file without damaged lines, and drop files of other cache keys."""
+        """Rewrite the file without damaged lines, and drop the files and tree summaries of
+        other cache keys (left by an older ledger)."""
         try:
             for other in self.dir.glob("records-*.jsonl"):
                 if other != self.path:
                     other.unlink()
+            mine = "trees-" + self.path.stem.removeprefix("records-")
+            for folder in self.dir.glob("trees-*"):
+                if folder.name != mine and folder.is_dir() and not folder.is_symlink():
+                    shutil.rmtree(folder, ignore_errors=True)
             if not self.damaged:
                 return
             for index in self.dir.glob("trees-*/*"):
