@@ -198,3 +198,29 @@ def test_runs_come_newest_first_with_uncommitted_ones_in_place(repo: Path) -> No
     assert next(r for r in got if r["id"] == rid(5))["metrics"]["auc"] == 0.01
     dead = [r["status"] for r in got if r["status"] in ("running", "crashed")]
     assert dead and set(dead) == {"crashed"}  # shown as the reader shows them
+
+
+@pytest.mark.filterwarnings("ignore::ledger.errors.LedgerWarning")
+def test_metric_counts_baselines_and_names_from_the_summary_match_the_heads(repo: Path) -> None:
+    runs = _runs(30)
+    for k, rec in enumerate(runs):
+        rec["baseline"] = k in (4, 9)
+        if k == 7:
+            rec["name"] = "twin"
+    commit(repo, *runs, make(80, name="twin", metrics={"only_here": 1.0}))
+    write(repo, make(81, baseline=True, metrics={"auc": 0.3, "fresh": 2.0}))  # uncommitted
+    ws = Workspace.find()
+    view = summary.view(ws, Selection())
+    assert view is not None
+    heads = [i.head for i in records.scan_entries(ws, entries(ws, Selection()))]
+    for status in (None, "finished", "failed"):
+        chosen = [h for h in heads if status is None or h["status"] == status]
+        expected: dict[str, int] = {}
+        for head in chosen:
+            for name in head["metrics"]:
+                expected[name] = expected.get(name, 0) + 1
+        assert view.metric_counts(status) == (len(chosen), expected)
+    assert sorted(i.head["id"] for i in view.flagged()) == sorted(h["id"] for h in heads if h["baseline"] is True)
+    assert sorted(i.head["id"] for i in view.named("twin")) == sorted([runs[7]["id"], rid(80)])
+    assert [i.head["id"] for i in view.named(rid(3))] == [rid(3)]
+    assert view.named("nobody") == []

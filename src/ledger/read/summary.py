@@ -123,6 +123,42 @@ class View:
                 names.update(str(k) for k in metrics)
         return names
 
+    def metric_counts(self, status: str | None = None) -> tuple[int, dict[str, int]] | None:
+        """(how many runs there are, how many of them have each metric), counting only runs
+        of `status` (as recorded) when given; None when the summary cannot tell."""
+        if not self.summary.complete:
+            return None
+        statuses = self.summary.statuses()
+        rows = [i for i, s in enumerate(statuses) if (status is None or s == status) and i not in self.excluded]
+        mask = bytearray(len(statuses))
+        for i in rows:
+            mask[i] = 1
+        chosen = int.from_bytes(mask, "little")
+        counts: dict[str, int] = {}
+        for name in self.summary.table:
+            if name.startswith("m/"):
+                present = self.summary.present(name[2:]) or b""
+                counts[name[2:]] = (int.from_bytes(present, "little") & chosen).bit_count()
+        heads = [item.head for item in self.extra if status is None or item.head.get("status") == status]
+        for head in heads:
+            metrics = head.get("metrics")
+            for key in metrics if isinstance(metrics, dict) else ():
+                counts[str(key)] = counts.get(str(key), 0) + 1
+        return len(rows) + len(heads), {name: count for name, count in counts.items() if count}
+
+    def flagged(self) -> list[Item]:
+        """The runs whose head says `baseline: true`."""
+        rows = self.summary.rows_with(b'"baseline":true')
+        found = [self.item(i) for i in rows if i not in self.excluded] + self.extra
+        return [item for item in found if item.head.get("baseline") is True]
+
+    def named(self, ref: str) -> list[Item]:
+        """The runs whose id or name is `ref` exactly."""
+        spelled = json.dumps(ref, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        rows = {*self.summary.find([ref]), *self.summary.rows_with(b'"name":' + spelled)}
+        found = [self.item(i) for i in sorted(rows) if i not in self.excluded] + self.extra
+        return [item for item in found if ref in (item.head.get("id"), item.head.get("name"))]
+
     def best(
         self, metric: str, direction: str, n: int, *, shown: Callable[[Item], Item] | None = None,
         having: bool = False,
@@ -382,7 +418,7 @@ def _patched(ws: Workspace, old: treeindex.Summary, old_tree: str, source: Sourc
     if not recorder.complete:
         return None
     old_columns = old.columns()
-    columns = {name: treeindex.Column([values[i] for i in keep]) for name, values in old_columns.items()}
+    columns = {name: column.take(keep) for name, column in old_columns.items()}
     warned = [(p, w) for p, w in old.warnings() if p not in gone]
     rows = [old.rows[i] for i in keep]
     statuses, started = old.statuses(), old.started()
@@ -410,8 +446,7 @@ def _encode(recorder: Recorder, rows: list[bytes], ids: list[str], warned: list[
     for name, values in recorder.columns.items():
         column = columns.setdefault(name, treeindex.Column())
         column.pad(base)
-        column.present += values.present
-        column.values += values.values
+        column.extend(values)
     total = len(rows)
     for column in columns.values():
         column.pad(total)

@@ -121,16 +121,44 @@ class Summary:
     def column(self, metric: str) -> list[float | None] | None:
         """Each run's value for `metric` (None: missing; NaN kept); None when there is no
         column for it (then rank from the heads)."""
+        found = self.stored_column(metric)
+        if found is None:
+            return [None] * self.count if self.complete else None
+        return found.numbers()
+
+    def stored_column(self, metric: str) -> Column | None:
+        data = self.section("m/" + metric)
+        return Column.decode(data, self.count, metric) if data is not None else None
+
+    def present(self, metric: str) -> bytes | None:
+        """One byte per run, 1 where the run has `metric` (a value, or null), else 0;
+        None: no column."""
         data = self.section("m/" + metric)
         if data is None:
-            return [None] * self.count if self.complete else None
-        return decode_column(data, self.count, metric)
+            return bytes(self.count) if self.complete else None
+        if len(data) != self.count * 9:
+            raise Damaged(metric)
+        return data[: self.count].translate(_HAS_KEY)
 
-    def columns(self) -> dict[str, list[float | None]]:
+    def rows_with(self, needle: bytes) -> list[int]:
+        """The rows whose line holds `needle` (a cheap cut: callers check the heads)."""
+        data = self.section("rows") or b""
+        found = []
+        at = data.find(needle)
+        while at >= 0:
+            row = data.count(b"\n", 0, at)
+            found.append(row)
+            end = data.find(b"\n", at)
+            if end < 0:
+                break
+            at = data.find(needle, end)
+        return found
+
+    def columns(self) -> dict[str, Column]:
         out = {}
         for name in self.table:
             if name.startswith("m/"):
-                column = self.column(name[2:])
+                column = self.stored_column(name[2:])
                 if column is not None:
                     out[name[2:]] = column
         return out
@@ -175,48 +203,62 @@ def row_line(path: str, blob: str, offset: int, head_json: bytes) -> bytes:
     return b"%08x " % zlib.crc32(rest) + rest
 
 
+_HAS_KEY = bytes([0, 1, 1]) + bytes(253)  # presence byte -> 1 where the run has the key
+
+
 class Column:
-    """One metric's values while a summary is built, 9 bytes a run: whether the run has a
-    value, and the value as a double (0.0 where it has none)."""
+    """One metric's values while a summary is built, 9 bytes a run: a presence byte (0: the
+    run has no such metric, 1: a value, 2: the key with null or a non-number), and the value
+    as a double (0.0 where it has none)."""
 
     __slots__ = ("present", "values")
 
-    def __init__(self, values: Iterable[float | None] = ()) -> None:
+    def __init__(self) -> None:
         self.present = bytearray()
         self.values = array.array("d")
-        for value in values:
-            self.append(value)
 
     def __len__(self) -> int:
         return len(self.present)
 
-    def append(self, value: float | None) -> None:
-        self.present.append(value is not None)
+    def append(self, value: float | None, has_key: bool = True) -> None:
+        self.present.append(1 if value is not None else 2 if has_key else 0)
         self.values.append(0.0 if value is None else value)
 
     def pad(self, count: int) -> None:
-        """Missing values up to `count` runs."""
+        """Runs without the metric up to `count` runs."""
         if count > len(self.present):
             missing = count - len(self.present)
             self.present.extend(bytes(missing))
             self.values.extend(array.array("d", bytes(8 * missing)))
 
+    def extend(self, other: Column) -> None:
+        self.present += other.present
+        self.values += other.values
+
+    def take(self, rows: Sequence[int]) -> Column:
+        out = Column()
+        out.present = bytearray(self.present[i] for i in rows)
+        out.values = array.array("d", [self.values[i] for i in rows])
+        return out
+
     def filled(self) -> int:
         return len(self.present) - self.present.count(0)
+
+    def numbers(self) -> list[float | None]:
+        """Each run's value (None where it has none)."""
+        return [v if p == 1 else None for v, p in zip(self.values, self.present)]
 
     def encode(self) -> bytes:
         return bytes(self.present) + self.values.tobytes()
 
-
-def decode_column(data: bytes, count: int, name: str = "") -> list[float | None]:
-    if len(data) != count * 9:
-        raise Damaged(name)
-    numbers = array.array("d")
-    numbers.frombytes(data[count:])
-    present = data[:count]
-    if present.translate(None, b"\x00\x01"):
-        raise Damaged(name)
-    return [v if p else None for v, p in zip(numbers, present)]
+    @classmethod
+    def decode(cls, data: bytes, count: int, name: str = "") -> Column:
+        if len(data) != count * 9 or data[:count].translate(None, b"\x00\x01\x02"):
+            raise Damaged(name)
+        out = cls()
+        out.present = bytearray(data[:count])
+        out.values.frombytes(data[count:])
+        return out
 
 
 def newest_first(started: Sequence[str], ids: Sequence[str]) -> list[int]:
