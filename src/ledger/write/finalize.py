@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import resource
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -173,6 +174,47 @@ def commit_record(ws: Workspace, rec: dict[str, Any]) -> Committed:
         )
         return Committed(None, reason)
     return Committed(sha, None)
+
+
+def rusage() -> tuple[float, int]:
+    """(CPU seconds of this process and its children so far, their peak RSS in bytes)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+    return cpu, max(own.ru_maxrss, kids.ru_maxrss) * 1024
+
+
+def finish(
+    ws: Workspace,
+    context: dict[str, Any],
+    directory: Path,
+    *,
+    t0: float,
+    cpu0: float,
+    status: str,
+    error: dict[str, Any] | None,
+    resources: dict[str, Any] | None,
+) -> tuple[dict[str, Any], Committed]:
+    """The owner's end of a run: the final record from its context and journal (sidecar
+    `directory`), written and committed. Without `resources`, this process's own use since
+    `cpu0`; a run its pruner stopped is `pruned`, not failed."""
+    ended = record.utcnow()
+    wall = round(ended.timestamp() - t0, 3)
+    if resources is None:
+        cpu, rss = rusage()
+        resources = {"wall_s": wall, "cpu_s": round(cpu - cpu0, 3), "peak_rss_bytes": rss}
+    elif resources.get("wall_s") is None:
+        resources = {**resources, "wall_s": wall}
+    fold = Fold()
+    fold.update(directory)
+    if fold.pruned_step is not None and status in ("finished", "failed"):
+        status, error = "pruned", None  # the pruner stopped it: not a failure
+    rec = build(
+        ws, context, fold, status=status, ended_at=record.timestamp(ended), duration_s=ended.timestamp() - t0,
+        error=error, resources=resources,
+    )  # fmt: skip
+    write_final(ws, rec, keep_series=fold.has_steps)
+    return rec, commit_record(ws, rec)
 
 
 def clean_sidecar(ws: Workspace, rec: dict[str, Any], keep_series: bool) -> None:
