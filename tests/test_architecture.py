@@ -43,6 +43,7 @@ HEAVY: dict[str, tuple[str, ...]] = {
     "pynvml": ("ledger.write.system_nvml",),
     "pandas": ("ledger.read.frames",),
 }
+WRITE_MAX_LINES = 400
 SUBPROCESS_CALLS = frozenset({"run", "Popen", "call", "check_call", "check_output"})
 
 
@@ -229,6 +230,18 @@ def test_heavy_dependencies_stay_behind_their_module() -> None:
             if homes is not None and not any(module.within(home) for home in homes):
                 wrong.append(f"{where(module, node)} imports {target} (only {', '.join(homes)} may)")
     assert wrong == []
+
+
+def test_the_write_path_modules_stay_small() -> None:
+    """STYLE.md: past ~400 lines a module is split by responsibility (the run lifecycle
+    grew to ~490 in one module before it was split into tracking, start, run_logging,
+    points, heartbeat and interrupts)."""
+    large = {
+        str(m.path.relative_to(SRC)): n
+        for m in modules()
+        if m.within("ledger.write") and (n := len(m.path.read_text(encoding="utf-8").splitlines())) >= WRITE_MAX_LINES
+    }
+    assert not large, f"split these by responsibility: {large}"
 
 
 @pytest.mark.parametrize(

@@ -245,3 +245,61 @@ def test_public_run_face_for_clients(repo: Path) -> None:
     assert sorted(a["name"] for a in rec["artifacts"]) == ["model-copy", "model.bin"]
     with pytest.raises(LedgerError, match="has ended"):
         run.record_outputs(data=[])
+
+
+# The public face of a run, as it was before the lifecycle was split into modules: the
+# split moved code, not names (properties, class methods and signatures pinned).
+RUN_SURFACE = """\
+attach () -> 'Run | None'
+create (ws: 'Workspace', *, name: 'str | None' = None, description: 'str | None' = None, \
+tags: 'dict[str, Any] | list[str] | None' = None, experiment: 'str | None' = None, \
+params: 'dict[str, Any] | None' = None, overrides: 'list[str] | None' = None, argv: 'list[str] | None' = None, \
+baseline: 'bool' = False, fields: 'dict[str, Any] | None' = None, started: 'datetime.datetime | None' = None) -> 'Run'
+end (self, status: 'str' = 'finished', error: 'dict[str, Any] | None' = None, \
+resources: 'dict[str, Any] | None' = None) -> 'dict[str, Any] | None'
+ended property
+flush (self) -> 'None'
+log_artifact (self, path: 'str | os.PathLike[str]', kind: 'str' = 'artifact', name: 'str | None' = None) \
+-> 'dict[str, Any]'
+log_cost (self, amount: 'float', currency: 'str | None' = None, description: 'str | None' = None) -> 'None'
+log_dataset (self, name: 'str', data: 'Any', target: 'Any' = None, context: 'str | None' = None) -> 'dict[str, Any]'
+log_dataset_stats (self, name: 'str', stats: 'dict[str, Any]') -> 'None'
+log_metric (self, name: 'str', value: 'Any', step: 'int | None' = None, *, timestamp: 'float | None' = None) \
+-> 'None'
+log_metrics (self, metrics: 'dict[str, Any]', step: 'int | None' = None) -> 'None'
+log_param (self, key: 'str', value: 'Any') -> 'None'
+log_params (self, params: 'dict[str, Any]') -> 'None'
+name property
+note (self, text: 'str') -> 'None'
+params (self) -> 'dict[str, Any]'
+path property
+record_outputs (self, *, data: 'list[dict[str, Any]] | None' = None, \
+artifacts: 'Iterable[dict[str, Any]]' = ()) -> 'None'
+recording True
+set_distributed (self, field: 'dict[str, Any]') -> 'None'
+set_fields (self, **fields: 'Any') -> 'None'
+set_tag (self, key: 'str', value: 'Any' = '') -> 'None'
+set_tags (self, tags: 'dict[str, Any] | list[str] | tuple[str, ...]') -> 'None'
+sidecar property
+started property
+tags property
+"""
+
+
+def test_the_public_face_of_a_run_is_pinned() -> None:
+    import inspect
+
+    from ledger.write.tracking import Run
+
+    lines = []
+    for name in sorted(n for n in dir(Run) if not n.startswith("_")):
+        member = inspect.getattr_static(Run, name)
+        if isinstance(member, property):
+            lines.append(f"{name} property")
+        elif isinstance(member, classmethod):
+            lines.append(f"{name} {inspect.signature(getattr(Run, name))}")
+        elif callable(member):
+            lines.append(f"{name} {inspect.signature(member)}")
+        else:
+            lines.append(f"{name} {member!r}")
+    assert "\n".join(lines) + "\n" == RUN_SURFACE
