@@ -139,7 +139,8 @@ def test_sigkill_of_the_child_is_killed(repo: Path) -> None:
     write_child(repo)
     proc = spawn(repo, sys.executable, "-m", "ledger", "run", "--", sys.executable, "child.py", "hang")
     wait_ready(proc)
-    child_pid = int(subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()[0])
+    found = subprocess.run(["pgrep", "-P", str(proc.pid), "-f", "child.py"], capture_output=True, text=True)
+    child_pid = int(found.stdout.split()[0])  # not ledger's watchdog, its other child
     os.kill(child_pid, signal.SIGKILL)
     assert exit_code(proc) == 128 + signal.SIGKILL
     rec = the_record(repo)
@@ -187,6 +188,59 @@ def test_sigkill_is_found_later_as_crashed(repo: Path) -> None:
     assert rec["metrics"] == {"loss": 0.25} and rec["series"]["metrics"]["loss"]["count"] == 2
     assert "process" not in rec
     assert git(repo, "status", "--porcelain") == ""  # committed like any finished run
+
+
+GROUP = """
+import os, pathlib, subprocess, sys, time
+helper = subprocess.Popen(["sleep", "600"])  # in the child's process group, as a dvc stage would be
+pathlib.Path("pids").write_text(f"{os.getpid()} {helper.pid}")
+time.sleep(600)
+"""
+
+
+def _gone(pid: int) -> bool:
+    """No such process, or a zombie nobody reaped yet (it runs nothing any more)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def test_sigkill_of_ledger_run_stops_its_child_group_and_is_crashed(repo: Path) -> None:
+    """`kill -9` of the ledger process alone: its child has a process group of its own (so
+    Ctrl-C reaches all of it), which a dead ledger can no longer signal. Its watchdog does:
+    the child and what it started are gone within seconds, and the next write command
+    records the run as crashed."""
+    (repo / "group.py").write_text(GROUP)
+    git(repo, "add", "group.py")
+    git(repo, "commit", "-q", "-m", "group")
+    ledger_proc = spawn(repo, sys.executable, "-m", "ledger", "run", "--name", "orphan", "--",
+                        sys.executable, "group.py")  # fmt: skip
+    pids: list[int] = []
+    try:
+        deadline = time.monotonic() + 60
+        while not (repo / "pids").exists() or len((repo / "pids").read_text().split()) < 2:
+            assert time.monotonic() < deadline and ledger_proc.poll() is None, "the child never started"
+            time.sleep(0.05)
+        pids = [int(p) for p in (repo / "pids").read_text().split()]
+        ledger_proc.kill()
+        ledger_proc.communicate(timeout=30)
+        deadline = time.monotonic() + 10
+        while not all(_gone(pid) for pid in pids) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [pid for pid in pids if not _gone(pid)] == [], "the child outlived ledger"
+    finally:
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    status = ledger_cli(repo, "status")
+    assert status.returncode == 0 and "crashed" in status.stdout, status.stdout + status.stderr
+    rec = the_record(repo)
+    assert rec["status"] == "crashed" and rec["name"] == "orphan"
+    assert git(repo, "status", "--porcelain") == "?? pids"  # the record committed, nothing else left
 
 
 def test_a_live_run_is_not_reaped(repo: Path) -> None:

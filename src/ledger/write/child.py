@@ -3,6 +3,14 @@
 - The child starts a session of its own, so a signal ledger forwards reaches its whole
   process group (`dvc repro` *and* the stage it is running), and a terminal's Ctrl-C, which
   reaches ledger only, is forwarded the same way.
+- A ledger killed without a word (SIGKILL, out of memory) cannot forward anything, and a
+  group of its own outlives it. So a watchdog (a tiny `/bin/sh`, in a session of its own,
+  on any POSIX system) holds the read end of a pipe only ledger writes to: when ledger
+  dies the pipe ends, and the watchdog sends SIGTERM to the child's whole group, then
+  SIGKILL to what is left after WATCHDOG_GRACE_S. When the child ends normally, ledger
+  tells the watchdog so and it exits. (Linux's PR_SET_PDEATHSIG would reach the child
+  only, not its group, and needs code between fork and exec, which is unsafe in a process
+  with threads.) The run itself is recorded `crashed` by the next write command.
 - stdout and stderr pass through ledger to where ledger's own go, as they come. When one of
   them is a terminal, the child writes to a pseudo-terminal sized like it, so programs that
   colour their output on a terminal still do; otherwise it writes to a plain pipe.
@@ -34,6 +42,22 @@ LOG_TAIL_BYTES = 192 * 1024  # the end says most; redacting costs ~1 s per MiB
 ERROR_LINES = 20
 _STDERR_KEEP = 64 * 1024
 _DRAIN_S = 2.0  # after the child ends, how long a grandchild may keep its output open
+WATCHDOG_GRACE_S = 30  # after SIGTERM, how long the group of a dead ledger's child has before SIGKILL
+# $1: the child's process group. A line "done" on stdin: the child ended, nothing to do;
+# the end of stdin without it: ledger died.
+_WATCHDOG = """
+read -r said
+[ "$said" = done ] && exit 0
+kill -s TERM -- "-$1" 2>/dev/null || exit 0
+waited=0
+while [ "$waited" -lt "$2" ]; do
+  sleep 1
+  kill -s 0 -- "-$1" 2>/dev/null || exit 0
+  waited=$((waited + 1))
+done
+kill -s KILL -- "-$1" 2>/dev/null
+exit 0
+"""
 
 _ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
 
@@ -162,6 +186,48 @@ def _pty_for(fd: int) -> tuple[int, int]:
     return master, slave
 
 
+class _Watchdog:
+    """Stops the child's process group if ledger dies first (see the module's docstring)."""
+
+    def __init__(self, process: subprocess.Popen[bytes], lifeline: int):
+        self.process = process
+        self.lifeline = lifeline  # the write end: only this process holds it
+
+    @classmethod
+    def start(cls, pgid: int) -> _Watchdog | None:
+        """None when no watchdog can run here (no /bin/sh): the child is not watched."""
+        read_end, write_end = os.pipe()  # neither end is inherited by anything else ledger starts
+        try:
+            process = subprocess.Popen(
+                ["/bin/sh", "-c", _WATCHDOG, "ledger-watchdog", str(pgid), str(WATCHDOG_GRACE_S)],
+                stdin=read_end, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            )  # fmt: skip
+        except OSError:
+            os.close(write_end)
+            return None
+        finally:
+            os.close(read_end)
+        return cls(process, write_end)
+
+    def stand_down(self) -> None:
+        """The child ended: the watchdog exits without a signal (reaped by `reap`)."""
+        if self.lifeline < 0:
+            return
+        with contextlib.suppress(OSError):
+            os.write(self.lifeline, b"done\n")
+        with contextlib.suppress(OSError):
+            os.close(self.lifeline)
+        self.lifeline = -1
+
+    def reap(self) -> None:
+        self.stand_down()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
 class Child:
     """A started child; `wait()` for it, `signal()` its group, `finish()` for its output."""
 
@@ -190,6 +256,7 @@ class Child:
             raise
         for _, write_end in ends:
             os.close(write_end)
+        self._watchdog = _Watchdog.start(self.process.pid)
         self._relays = [
             _Relay(ends[0][0], sinks[0], self.log, None),
             _Relay(ends[1][0], 2, self.log, self._stderr),
@@ -205,7 +272,14 @@ class Child:
         return self.process.poll()
 
     def wait(self) -> int:
-        return self.process.wait()
+        returncode = self.process.wait()
+        self.release()
+        return returncode
+
+    def release(self) -> None:
+        """The child has ended: its watchdog can go."""
+        if self._watchdog is not None:
+            self._watchdog.stand_down()
 
     def signal(self, signum: int) -> None:
         """Send `signum` to the child's whole process group."""
@@ -216,12 +290,16 @@ class Child:
 
     def finish(self) -> None:
         """Wait for the output to end (a grandchild that keeps it open gets `_DRAIN_S`)."""
+        self.release()
         for relay in self._relays:
             relay.join(_DRAIN_S)
         for relay in self._relays:
             relay.stop.set()
         for relay in self._relays:
             relay.join()
+        if self._watchdog is not None:
+            self._watchdog.reap()  # it exited while the output drained
+            self._watchdog = None
 
     def stderr_tail(self, lines: int = ERROR_LINES) -> str:
         """The last non-empty lines the child wrote to stderr, as text."""
