@@ -48,6 +48,7 @@ from ledger.gitstore.core import (
     rev_parse,
     user_identity,
 )
+from ledger.gitstore.groupcommit import Served, serve_orphaned
 from ledger.gitstore.history import (
     author_ident,
     branch_tips,
@@ -181,6 +182,8 @@ __all__ = [
     "update_ref",
     "user_identity",
     "remove_orphaned_temporary",
+    "Served",
+    "serve_orphaned",
     "temporary_worktree_add",
     "temporary_worktree_keep",
     "temporary_worktree_remove",

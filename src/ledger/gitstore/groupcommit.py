@@ -8,6 +8,11 @@ on the branch tip, moves the branch once (compare-and-swap) and the indexes with
 without ever holding the lock, so throughput grows with contention instead of collapsing
 into retries; and since only one process builds trees at a time, lost races (which left a
 tree and a commit behind each) only happen against non-ledger writers.
+
+A writer killed while its request waits leaves the request in the queue (its record in
+the working tree). The next writer on that branch serves it with its own; any write
+command's tidy step serves it too (`serve_orphaned`), so the record does not wait for the
+next run.
 """
 
 from __future__ import annotations
@@ -22,9 +27,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from ledger.core import processes
 from ledger.errors import CommitError, PathExists
 from ledger.gitstore import indexsync
-from ledger.gitstore.core import _git, _git_ok, _text, common_dir, private_index, rev_parse
+from ledger.gitstore.core import _git, _git_ok, _text, common_dir, head_state, private_index, rev_parse
 
 QUEUE = "ledger-queue"
 LOCK = "ledger-commit.lock"
@@ -40,6 +46,7 @@ class Request:
     create_only: bool
     root: str
     queued_at: float
+    owner: str = ""  # the writer, as `processes.owner()` names it ("" from older versions)
 
     def to_json(self) -> str:
         return json.dumps(self.__dict__)
@@ -50,7 +57,15 @@ class Request:
         return cls(
             str(data["token"]), str(data["ref"]), {str(k): v for k, v in data["blobs"].items()},
             str(data["message"]), bool(data["create_only"]), str(data["root"]), float(data["queued_at"]),
+            str(data.get("owner") or ""),
         )  # fmt: skip
+
+    def writer_gone(self) -> bool:
+        """Whether the process that queued this request has ended (so nobody waits for it)."""
+        if self.owner:
+            return processes.owner_gone(self.owner)
+        pid = self.token.split("-", 1)[0]
+        return pid.isdigit() and processes.gone(int(pid), self.queued_at)
 
 
 def _queue(root: Path) -> Path:
@@ -91,7 +106,7 @@ def submit(root: Path, ref: str, blobs: Mapping[str, str | None], message: str, 
     has committed it; its commit id. PathExists / CommitError as `commit_files` says."""
     queue = _queue(root)
     token = f"{os.getpid()}-{time.time_ns()}-{random.getrandbits(32):08x}"
-    request = Request(token, ref, dict(blobs), message, create_only, str(root), time.time())
+    request = Request(token, ref, dict(blobs), message, create_only, str(root), time.time(), processes.owner())
     _write_atomic(queue / f"{token}.json", request.to_json())
     give_up = time.monotonic() + deadline_s
     pause = 0.002
@@ -181,6 +196,58 @@ def _pending(queue: Path, ref: str) -> list[tuple[Path, Request]]:
 def _answer(queue: Path, claimed: Path, token: str, answer: Mapping[str, str]) -> None:
     _write_atomic(queue / f"{token}.done", json.dumps(dict(answer)))
     claimed.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class Served:
+    """A dead writer's request, served: its paths, and the commit that holds them (or why
+    there is none: the answer a waiting writer would have raised)."""
+
+    paths: tuple[str, ...]
+    commit: str | None
+    problem: str | None
+
+
+def _orphans(queue: Path) -> list[Request]:
+    found = []
+    for path in [*queue.glob("*.json"), *queue.glob("*.claimed")]:
+        try:
+            request = Request.from_json(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if request.writer_gone():
+            found.append(request)
+    return found
+
+
+def serve_orphaned(root: Path) -> list[Served]:
+    """Commit the requests whose writers died while they waited in the queue (SIGKILL,
+    out of memory), as any holder of the commit lock would: one commit each, one
+    compare-and-swap, the branch never moved while another git command holds an index.
+    Nothing when none waits (one directory listing), or while HEAD is detached or a
+    rebase or merge is in progress (the records wait in the working tree for `ledger
+    commit`)."""
+    queue = common_dir(root) / QUEUE
+    orphans = _orphans(queue) if queue.is_dir() else []
+    if not orphans or head_state(root).pending_reason:
+        return []
+    served = []
+    with commit_lock(root):
+        for ref in sorted({r.ref for r in orphans}):
+            _serve(root, ref)
+        for request in orphans:
+            answer = _take_answer(queue, request.token)
+            if answer is None:  # withdrawn, or answered and taken meanwhile: not ours to report
+                continue
+            paths = tuple(sorted(request.blobs))
+            if "commit" in answer:
+                served.append(Served(paths, answer["commit"], None))
+            else:
+                try:
+                    _result(answer)
+                except CommitError as exc:
+                    served.append(Served(paths, None, str(exc)))
+    return served
 
 
 def _sweep_answers(queue: Path) -> None:

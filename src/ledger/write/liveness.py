@@ -1,10 +1,11 @@
 """Writing down what dead ledger processes left behind: runs killed with SIGKILL, OOM or a
-power cut (recorded as `crashed`, keeping whatever they logged), params files a `ledger run
--p` overrode, temporary worktrees of reproductions and sweeps, a killed sweep's point logs,
-sidecar folders of runs
-killed before their record existed, half-written temporary files, and an index sync cut
-short. Only write commands call this (`ledger run`, `sweep`, `commit`, `status`): reading
-shows a dead run as crashed without writing (`ledger.read.liveness`).
+power cut (recorded as `crashed`, keeping whatever they logged), finished records whose
+writer was killed while its commit waited in the group-commit queue (committed now),
+params files a `ledger run -p` overrode, temporary worktrees of reproductions and sweeps,
+a killed sweep's point logs, sidecar folders of runs killed before their record existed,
+half-written temporary files, and an index sync cut short. Only write commands call this
+(`ledger run`, `sweep`, `commit`, `status`): reading shows a dead run as crashed without
+writing (`ledger.read.liveness`).
 """
 
 from __future__ import annotations
@@ -158,15 +159,17 @@ class Tidied:
     sweep_logs_removed: list[Path] = field(default_factory=list)
     leftovers_removed: list[str] = field(default_factory=list)
     index_repaired: list[str] = field(default_factory=list)
+    queue_served: list[gitstore.Served] = field(default_factory=list)  # killed writers' queued commits
 
 
 def tidy(ws: Workspace) -> Tidied:
     """Undo and write down everything dead ledger processes left (write commands only):
-    an index sync cut short, params files a `ledger run -p` overrode, temporary worktrees,
-    killed sweeps' point logs, leftover files in `experiments/`, then every dead run
-    recorded as `crashed`."""
+    an index sync cut short, commits queued by writers killed while they waited, params
+    files a `ledger run -p` overrode, temporary worktrees, killed sweeps' point logs,
+    leftover files in `experiments/`, then every dead run recorded as `crashed`."""
     done = Tidied()
     done.index_repaired = gitstore.repair_index(ws.root)
+    done.queue_served = gitstore.serve_orphaned(ws.root)
     notes = params_overrides.notes_dir(ws.root)
     if notes is not None and notes.is_dir():
         done.params_restored = params_overrides.recover(notes)

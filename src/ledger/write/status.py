@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ledger import gitstore
-from ledger.core.record import FINAL_STATUSES, RECORDS_DIR
+from ledger.core import yamlio
+from ledger.core.record import FINAL_STATUSES, RECORDS_DIR, run_id_from_path
 from ledger.core.workspace import Workspace
+from ledger.errors import LedgerError
 from ledger.read import records as store
 from ledger.write import liveness
 from ledger.write.finalize import Committed, commit_record
@@ -23,6 +25,10 @@ class Status:
     pending_reason: str | None = None
     index_repaired: list[str] = field(default_factory=list)
     leftovers_removed: list[str] = field(default_factory=list)
+    # (run id, name, commit id) of each record a killed writer left in the commit queue, committed now
+    queue_committed: list[tuple[str, str, str]] = field(default_factory=list)
+    # (run id, why not) of each such record that could not be committed (it stays uncommitted)
+    queue_failed: list[tuple[str, str]] = field(default_factory=list)
 
 
 def unpushed_runs(ws: Workspace) -> tuple[str | None, list[str]]:
@@ -47,11 +53,28 @@ def workspace_status(ws: Workspace) -> Status:
         *tidied.leftovers_removed,
         *(str(p) for p in [*tidied.worktrees_removed, *tidied.sweep_logs_removed]),
     ]
+    for served in tidied.queue_served:
+        for path in served.paths:
+            run_id = run_id_from_path(path)
+            if run_id is None:
+                continue
+            if served.commit:
+                result.queue_committed.append((run_id, _name(ws, path), served.commit))
+            else:
+                result.queue_failed.append((run_id, served.problem or "the commit failed"))
     result.running = [rec for _, rec in liveness.running_records(ws)]
     result.uncommitted = uncommitted(ws)
     result.upstream, result.unpushed = unpushed_runs(ws)
     result.pending_reason = gitstore.head_state(ws.root).pending_reason
     return result
+
+
+def _name(ws: Workspace, relpath: str) -> str:
+    try:
+        rec = yamlio.load_file(ws.path(relpath), source=relpath)
+    except (LedgerError, OSError):
+        return ""
+    return str(rec.get("name") or "") if isinstance(rec, dict) else ""
 
 
 def commit_pending(ws: Workspace) -> list[tuple[dict[str, Any], Committed]]:
