@@ -21,15 +21,28 @@ def started(pid: int) -> float | None:
         return None
 
 
+def zombie(pid: int) -> bool:
+    """Whether local process `pid` has ended but was not reaped yet (Linux /proc): it runs
+    nothing any more. Orphans stay zombies for good where the init process does not reap
+    (a container without one)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except (OSError, IndexError):
+        return False
+
+
 def gone(pid: int, since: float | None) -> bool:
     """Whether local process `pid`, alive at `since` (epoch seconds), has ended: no such
-    process, or one that started after `since` (its pid was reused)."""
+    process, a zombie, or one that started after `since` (its pid was reused)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return True
     except PermissionError:
         pass
+    if zombie(pid):
+        return True
     born = started(pid)
     return bool(since and born and born > since + 5)
 
@@ -41,9 +54,10 @@ def host() -> str:
 _OWNER = re.compile(r"^ledger pid (?P<pid>[0-9]+) on (?P<host>\S+) since (?P<since>[0-9.]+|unknown)$")
 
 
-def owner() -> str:
-    """This process, in words another ledger process can check with `owner_gone`."""
-    pid = os.getpid()
+def owner(pid: int | None = None) -> str:
+    """This process (or local process `pid`, while it runs), in words another ledger process
+    can check with `owner_gone`."""
+    pid = os.getpid() if pid is None else pid
     since = started(pid)
     return f"ledger pid {pid} on {host()} since {since if since is not None else 'unknown'}"
 

@@ -179,9 +179,11 @@ def _record_files(directory: Path) -> set[str]:
 
 class _Runner:
     """Runs points as `ledger run` children, `opts.jobs` at a time. `point_env` adds
-    variables to a point's environment; `on_finish` hears of each point first."""
+    variables to a point's environment; `on_launch` hears of each point's process as it
+    starts, `on_finish` of each point's end first."""
 
     point_env: Callable[[Point], dict[str, str]] | None = None
+    on_launch: Callable[[Point, int], None] | None = None  # the point and its process id
     on_finish: Callable[[PointResult], None] | None = None
     force: bool = False  # pass --force to every point
 
@@ -241,6 +243,8 @@ class _Runner:
         finally:
             if out is not None:
                 out.close()
+        if self.on_launch is not None:
+            self.on_launch(point, proc.pid)
         return _Child(point, proc, directory, before, log, worktree)
 
     def finish(self, child: _Child) -> PointResult:

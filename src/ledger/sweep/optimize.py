@@ -32,6 +32,7 @@ from ledger.errors import UsageError
 from ledger.sweep.execute import PointResult, SweepOptions, SweepReport, _Runner, check_options
 from ledger.sweep.plan import Point, parse_dimension, split_top
 from ledger.write import optuna as sweep_optuna
+from ledger.write import trial_notes
 from ledger.write.capture import params
 from ledger.write.trial import ENV_TRIAL, TrialInfo
 
@@ -162,6 +163,8 @@ class _Study:
         self.limit = o.trials
         if space.grid is not None and o.sampler == "grid":
             self.limit = min(self.limit, math.prod(len(v) for v in space.grid.values()))
+        self.common = gitstore.common_dir(ws.root)
+        self.notes: dict[int, Path] = {}  # trial number -> the note naming who runs it
 
     def take(self) -> Point | None:
         # Counting and asking under one lock: workers sharing the study never overshoot.
@@ -170,6 +173,8 @@ class _Study:
             if sum(sweep_optuna.counts(self.study).values()) >= self.limit:
                 return None
             number, params = sweep_optuna.ask(self.study, self.dists)
+            # Noted at once: if this sweep is killed, the next write command fails the trial.
+            self.notes[number] = trial_notes.write(self.common, self.path, self.name, number)
         overrides = [*self.space.fixed, *(_override(k, params[k]) for k in self.space.kinds)]
         return Point(number, tuple(overrides))
 
@@ -177,6 +182,12 @@ class _Study:
         info = TrialInfo(str(self.path), self.name, point.index, self.o.metric, self.direction,
                          self.o.prune, self.o.prune_startup, self.o.prune_warmup)  # fmt: skip
         return {ENV_TRIAL: info.to_env()}
+
+    def launched(self, point: Point, pid: int) -> None:
+        """The trial's `ledger run` runs it too: alive, it keeps the trial alive."""
+        note = self.notes.get(point.index)
+        if note is not None:
+            trial_notes.add_process(note, pid)
 
     def tell(self, result: PointResult) -> None:
         value = ((result.record or {}).get("metrics") or {}).get(self.o.metric)
@@ -189,6 +200,9 @@ class _Study:
             if result.state == "finished":
                 result.state = f"finished without {self.o.metric}"  # a failed trial: the sweep says so
             sweep_optuna.tell(self.study, number, "fail")
+        note = self.notes.pop(number, None)
+        if note is not None:
+            trial_notes.remove(note)
 
 
 def run_optimize(ws: Workspace, opts: SweepOptions,
@@ -203,6 +217,7 @@ def run_optimize(ws: Workspace, opts: SweepOptions,
     report = SweepReport(sid, study.limit, study.limit, study=name)
     runner = _Runner(ws, opts, sid, on_result)
     runner.point_env = study.env
+    runner.on_launch = study.launched
     runner.on_finish = study.tell
     # Trials are new points each time: a trial that asks for params run before still runs.
     runner.force = True

@@ -2,10 +2,11 @@
 power cut (recorded as `crashed`, keeping whatever they logged), finished records whose
 writer was killed while its commit waited in the group-commit queue (committed now),
 params files a `ledger run -p` overrode, temporary worktrees of reproductions and sweeps,
-a killed sweep's point logs, sidecar folders of runs killed before their record existed,
-half-written temporary files, and an index sync cut short. Only write commands call this
-(`ledger run`, `sweep`, `commit`, `status`): reading shows a dead run as crashed without
-writing (`ledger.read.liveness`).
+a killed sweep's point logs and the Optuna trials it left running (failed), a killed
+distributed job's rendezvous note, sidecar folders of runs killed before their record
+existed, half-written temporary files, and an index sync cut short. Only write commands
+call this (`ledger run`, `sweep`, `commit`, `status`): reading shows a dead run as crashed
+without writing (`ledger.read.liveness`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from ledger.core.workspace import Workspace
 from ledger.errors import LedgerError, RecordError
 from ledger.read.liveness import STALE_S, crash_message, is_dead
 from ledger.write import overrides as params_overrides
-from ledger.write import sweep_logs
+from ledger.write import sweep_logs, system, trial_notes
 
 if TYPE_CHECKING:
     from ledger.write.finalize import Committed
@@ -160,13 +161,16 @@ class Tidied:
     leftovers_removed: list[str] = field(default_factory=list)
     index_repaired: list[str] = field(default_factory=list)
     queue_served: list[gitstore.Served] = field(default_factory=list)  # killed writers' queued commits
+    trials_failed: list[str] = field(default_factory=list)  # `<study> #<n>` of killed sweeps' trials
+    rank_notes_removed: list[Path] = field(default_factory=list)  # killed rank 0s' rendezvous notes
 
 
 def tidy(ws: Workspace) -> Tidied:
     """Undo and write down everything dead ledger processes left (write commands only):
     an index sync cut short, commits queued by writers killed while they waited, params
-    files a `ledger run -p` overrode, temporary worktrees, killed sweeps' point logs,
-    leftover files in `experiments/`, then every dead run recorded as `crashed`."""
+    files a `ledger run -p` overrode, temporary worktrees, killed sweeps' point logs and
+    Optuna trials (failed), killed distributed jobs' rendezvous notes, leftover files in
+    `experiments/`, then every dead run recorded as `crashed`."""
     done = Tidied()
     done.index_repaired = gitstore.repair_index(ws.root)
     done.queue_served = gitstore.serve_orphaned(ws.root)
@@ -175,6 +179,9 @@ def tidy(ws: Workspace) -> Tidied:
         done.params_restored = params_overrides.recover(notes)
     done.worktrees_removed = gitstore.remove_orphaned_temporary(ws.root, processes.owner_gone)
     done.sweep_logs_removed = sweep_logs.remove_orphaned(ws.root)
+    common = gitstore.common_dir(ws.root)
+    done.trials_failed = trial_notes.fail_dead(common)
+    done.rank_notes_removed = system.remove_dead_rendezvous(common)
     untracked = _untracked(ws)
     done.leftovers_removed = clean_leftovers(ws, untracked)
     done.crashed = reap(ws, untracked)

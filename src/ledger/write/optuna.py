@@ -116,6 +116,23 @@ def best(study: Any) -> tuple[int, float] | None:
     return trial.number, float(trial.value)
 
 
+def fail_if_running(path: Path, study_name: str, number: int) -> bool:
+    """Fail trial `number` of the study kept in journal `path` if it is still RUNNING (the
+    processes that ran it have died: `trial_notes`); whether it was."""
+    optuna = _optuna()
+    journal = storage(path)
+    try:
+        study = optuna.load_study(study_name=study_name, storage=journal)
+        trial_id = journal.get_trial_id_from_study_id_trial_number(journal.get_study_id_from_name(study_name), number)
+    except KeyError:  # no such study or trial (any more)
+        return False
+    if journal.get_trial(trial_id).state != optuna.trial.TrialState.RUNNING:
+        return False
+    journal.set_trial_user_attr(trial_id, "ledger_failed", "its sweep was killed before it told the outcome")
+    study.tell(number, state=optuna.trial.TrialState.FAIL, skip_if_finished=True)
+    return True
+
+
 class TrialHandle:
     """The running trial, from its own process: report a value, ask whether to stop."""
 

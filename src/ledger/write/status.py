@@ -29,6 +29,7 @@ class Status:
     queue_committed: list[tuple[str, str, str]] = field(default_factory=list)
     # (run id, why not) of each such record that could not be committed (it stays uncommitted)
     queue_failed: list[tuple[str, str]] = field(default_factory=list)
+    trials_failed: list[str] = field(default_factory=list)  # `<study> #<n>`: a killed sweep's Optuna trials
 
 
 def unpushed_runs(ws: Workspace) -> tuple[str | None, list[str]]:
@@ -51,8 +52,9 @@ def workspace_status(ws: Workspace) -> Status:
     result.index_repaired = tidied.index_repaired
     result.leftovers_removed = [
         *tidied.leftovers_removed,
-        *(str(p) for p in [*tidied.worktrees_removed, *tidied.sweep_logs_removed]),
+        *(str(p) for p in [*tidied.worktrees_removed, *tidied.sweep_logs_removed, *tidied.rank_notes_removed]),
     ]
+    result.trials_failed = tidied.trials_failed
     for served in tidied.queue_served:
         for path in served.paths:
             run_id = run_id_from_path(path)

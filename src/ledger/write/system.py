@@ -12,7 +12,8 @@ In a distributed job spanning nodes, the first process of every other node sampl
 node into `system-rank<R>.tsv` in the same sidecar (metrics named `system/rank<R>/...`);
 rank 0 appends those files to `system.tsv` when the run ends. Processes started by
 `ledger run` find the sidecar in their environment; others find it through a small file
-rank 0 leaves in the git directory (`ledger-ranks/<job>.json`) while the run is alive.
+rank 0 leaves in the git directory (`ledger-ranks/<job>.json`) while the run is alive. The
+file names rank 0's process: if it is killed, the next write command removes the file.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ledger.core import processes
 from ledger.core.journal import SERIES_HEADER, append, format_point
 
 SYSTEM_FILE = "system.tsv"
@@ -232,9 +234,25 @@ def publish(common_dir: Path, job: str, directory: Path, t0: float, interval: fl
     path = rendezvous_path(common_dir, job)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps({"dir": str(directory), "t0": t0, "interval": interval}), encoding="utf-8")
+    note = {"dir": str(directory), "t0": t0, "interval": interval, "owner": processes.owner()}
+    tmp.write_text(json.dumps(note), encoding="utf-8")
     os.replace(tmp, path)
     return path
+
+
+def remove_dead_rendezvous(common_dir: Path) -> list[Path]:
+    """Remove the rendezvous notes whose rank 0 died without removing them (SIGKILL, out of
+    memory): the notes removed. A note without an owner (older versions) is left alone."""
+    removed = []
+    for path in sorted((common_dir / RENDEZVOUS_DIR).glob("*.json")):
+        try:
+            owner = json.loads(path.read_text(encoding="utf-8")).get("owner")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(owner, str) and processes.owner_gone(owner):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
 
 
 class NodeSampler:

@@ -30,6 +30,7 @@ def run(args: argparse.Namespace) -> int:
             "index_repaired": state.index_repaired,
             "cleaned": state.leftovers_removed,
             "queue_committed": [{"id": run_id, "commit": sha} for run_id, _, sha in state.queue_committed],
+            "trials_failed": state.trials_failed,
         }))  # fmt: skip
         return 0
     rows = []
@@ -43,6 +44,8 @@ def run(args: argparse.Namespace) -> int:
     rows += [("unpushed", run_id, "", f"not on {state.upstream}") for run_id in state.unpushed]
     rows += [("index repaired", path, "", "committed, was missing from git's index") for path in state.index_repaired]
     rows += [("cleaned", path, "", "left by a killed ledger process") for path in state.leftovers_removed]
+    rows += [("trial failed", trial, "", "its sweep was killed: marked FAIL in the Optuna study")
+             for trial in state.trials_failed]  # fmt: skip
     if not rows:
         output.out("nothing to report: no running, crashed, uncommitted or unpushed runs")
         return 0
