@@ -128,9 +128,13 @@ def kill_a_run_with_overrides(project: Path) -> None:
                             start_new_session=True)  # fmt: skip
     assert proc.stdout is not None and "READY" in proc.stdout.readline()
     assert b"lr: 0.5" in (project / "params.yaml").read_bytes()  # the override is in place
-    [child] = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+    found = subprocess.run(["pgrep", "-P", str(proc.pid), "-f", "sleeper.py"], capture_output=True, text=True)
+    [child] = found.stdout.split()  # the command, not ledger's watchdog
     os.killpg(proc.pid, signal.SIGKILL)  # no chance to clean up
-    os.killpg(int(child), signal.SIGKILL)  # the command has a process group of its own
+    try:
+        os.killpg(int(child), signal.SIGKILL)  # the command has a process group of its own
+    except ProcessLookupError:
+        pass  # ledger's watchdog stopped it first
     proc.communicate(timeout=60)
     assert b"lr: 0.5" in (project / "params.yaml").read_bytes()
 
