@@ -1,7 +1,9 @@
-"""Benchmark of the read path: `ledger top --metric auc` over generated repositories.
+"""Benchmark of the read path: `ledger top --metric auc` and `ledger diff HEAD~1 HEAD` over
+generated repositories.
 
     python benchmarks/bench_query.py                 # 1,000 and 10,000 runs
     python benchmarks/bench_query.py --sizes 1000 10000 100000
+    python benchmarks/bench_query.py --keep DIR --reuse --sizes 100000   # generate once
     python benchmarks/bench_query.py --mlflow-python /path/to/venv/bin/python
 
 Each repository has 10 runs per commit, written with ledger's own record and YAML code so
@@ -10,8 +12,10 @@ hardware, resources, a series summary). It prints, side by side: `ledger top` co
 cache) and warm (whole process, median of several), the raw cost of streaming the same
 blobs with `git ls-tree | git cat-file --batch`, and MLflow's `search_runs` over the same
 runs in a SQLite store (run by another interpreter that has mlflow installed, so that
-mlflow never enters ledger's own environment). Peak memory of the cold run is reported
-too (ru_maxrss of the child).
+mlflow never enters ledger's own environment), and `ledger diff` cold and warm with its
+ratio to `top` (it reads BASE through the same cache and summary). CPU time (user + sys of
+the whole process tree) is printed beside each wall time: on a shared machine it is the
+steadier figure. Peak memory of the cold run is reported too (ru_maxrss of the child).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import datetime
 import json
 import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -129,14 +134,18 @@ def generate(root: Path, runs: int, seed: int = 0, jobs: int = 0) -> None:
     subprocess.run(["git", "reset", "-q", "--hard", "main"], cwd=root, check=True)
 
 
-def timed(argv: list[str], cwd: Path) -> tuple[float, str]:
-    """Wall seconds and stdout of one whole child process."""
+def timed(argv: list[str], cwd: Path, ok: tuple[int, ...] = (0,)) -> tuple[float, str, float]:
+    """Wall seconds, stdout and CPU seconds (user + sys of it and every process it waited
+    for: git, workers) of one whole child process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(argv, cwd=cwd, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
-    if proc.returncode != 0:
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode not in ok:
         raise SystemExit(f"{argv} failed: {proc.stderr.strip()}")
-    return elapsed, proc.stdout
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return elapsed, proc.stdout, cpu
 
 
 def raw_git(root: Path, pin: list[str]) -> float:
@@ -219,35 +228,53 @@ def mlflow_figures(python: str, runs: int, work: Path) -> dict[str, Any] | None:
     return figures
 
 
-def bench(size: int, work: Path, warm_runs: int, mlflow_python: str | None, pin: list[str]) -> dict[str, Any]:
+def bench(size: int, work: Path, warm_runs: int, mlflow_python: str | None, pin: list[str],
+          reuse: bool) -> dict[str, Any]:  # fmt: skip
     root = work / f"repo-{size}"
     start = time.perf_counter()
-    generate(root, size)
+    if not (reuse and (root / ".git").is_dir()):
+        generate(root, size)
     # As any `git status` would: the checkout leaves the index "racily clean", and git then
     # re-hashes every record file on each `ls-files --modified` until the index is refreshed.
     subprocess.run(["git", "update-index", "-q", "--refresh"], cwd=root, check=False)
     print(f"  generated {size} runs in {time.perf_counter() - start:.1f} s", file=sys.stderr)
     cache = root / ".git" / "ledger-cache"
     top = [*pin, sys.executable, "-m", "ledger", "top", "--metric", "auc", "--format", "json"]
+    diff = [*pin, sys.executable, "-m", "ledger", "diff", "HEAD~1", "HEAD"]
     raw = min(raw_git(root, pin) for _ in range(3))
-    shutil.rmtree(cache, ignore_errors=True)
-    cold, first = timed(top, root)
-    print(f"  cold {cold:.2f} s", file=sys.stderr, flush=True)
+
+    def cold(argv: list[str], ok: tuple[int, ...] = (0,)) -> tuple[float, str, float]:
+        shutil.rmtree(cache, ignore_errors=True)
+        subprocess.run(["sync"], check=False)
+        return timed(argv, root, ok)
+
+    def warm(argv: list[str], ok: tuple[int, ...] = (0,)) -> tuple[float, float]:
+        timed(argv, root, ok)
+        found = [timed(argv, root, ok) for _ in range(warm_runs)]
+        return statistics.median(f[0] for f in found), statistics.median(f[2] for f in found)
+
+    first = cold(top)
+    print(f"  cold {first[0]:.2f} s", file=sys.stderr, flush=True)
     cold_rss = _child_rss(top, root)
-    shutil.rmtree(cache, ignore_errors=True)
-    cold_again, _ = timed(top, root)
-    warm = statistics.median(timed(top, root)[0] for _ in range(warm_runs))
-    second = timed(top, root)[1]
-    if first != second:
+    again = cold(top)
+    top_cold = min(first, again, key=lambda f: f[0])
+    top_warm = warm(top)
+    if first[1] != timed(top, root)[1]:
         raise SystemExit("a warm answer differs from the cold one")
-    result: dict[str, Any] = {"runs": size, "cold_s": min(cold, cold_again), "warm_s": warm, "raw_git_s": raw,
-                              "cold_peak_rss_mib": cold_rss / 1024}  # fmt: skip
+    diff_cold = cold(diff, (0, 1))
+    diff_warm = warm(diff, (0, 1))
+    result: dict[str, Any] = {
+        "runs": size, "cold_s": top_cold[0], "cold_cpu_s": top_cold[2], "warm_s": top_warm[0],
+        "warm_cpu_s": top_warm[1], "raw_git_s": raw, "diff_cold_s": diff_cold[0], "diff_cold_cpu_s": diff_cold[2],
+        "diff_warm_s": diff_warm[0], "diff_warm_cpu_s": diff_warm[1], "cold_peak_rss_mib": cold_rss / 1024,
+    }  # fmt: skip
     if mlflow_python:
         (work / f"mlflow-{size}").mkdir()
         figures = mlflow_figures(mlflow_python, size, work / f"mlflow-{size}")
         if figures:
             result.update({f"mlflow_{k}": v for k, v in figures.items()})
-    shutil.rmtree(root, ignore_errors=True)
+    if not reuse:
+        shutil.rmtree(root, ignore_errors=True)
     return result
 
 
@@ -276,6 +303,7 @@ def main() -> int:
     parser.add_argument("--mlflow-python", help="an interpreter with mlflow installed (a separate venv)")
     parser.add_argument("--cpus", help="pin ledger and git to these CPUs (taskset -c), e.g. 0,1")
     parser.add_argument("--keep", help="generate into this directory and keep it")
+    parser.add_argument("--reuse", action="store_true", help="with --keep: use repositories already generated there")
     args = parser.parse_args()
     # Time ledger from compiled bytecode, as a pip install leaves it (an editable install,
     # or PYTHONDONTWRITEBYTECODE, would otherwise recompile every module in every process).
@@ -283,20 +311,24 @@ def main() -> int:
     work = Path(args.keep or tempfile.mkdtemp(prefix="ledger-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     pin = ["taskset", "-c", args.cpus] if args.cpus else []
-    print("| runs | ledger top cold | ledger top warm | raw ls-tree + cat-file | cold / raw | cold peak RSS "
-          "| MLflow search_runs (whole process) | of which import mlflow | MLflow / ledger warm |")  # fmt: skip
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|", flush=True)
+    print("Wall seconds, CPU seconds (user + sys of ledger, its workers and git) in brackets; diff is "
+          "`ledger diff HEAD~1 HEAD` (10 new runs against the rest).\n")  # fmt: skip
+    print("| runs | top cold | top warm | raw ls-tree + cat-file | cold / raw | warm / raw | diff cold | diff warm "
+          "| diff / top, cold | diff / top, warm | cold peak RSS | MLflow search_runs (whole process) "
+          "| MLflow / ledger warm |")  # fmt: skip
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|", flush=True)
     try:
         for size in args.sizes:
             print(f"size {size}", file=sys.stderr)
-            r = bench(size, work, args.warm_runs, args.mlflow_python, pin)
+            r = bench(size, work, args.warm_runs, args.mlflow_python, pin, bool(args.keep and args.reuse))
             ml = r.get("mlflow_process_s")
-            mlflow = "n/a | n/a | n/a |"
-            if ml:
-                mlflow = f"{ml:.2f} s | {r['mlflow_import_s']:.2f} s | {ml / r['warm_s']:.0f}x |"
+            mlflow = f"{ml:.2f} s | {ml / r['warm_s']:.0f}x |" if ml else "n/a | n/a |"
             print(
-                f"| {r['runs']:,} | {r['cold_s']:.2f} s | {r['warm_s']:.2f} s | {r['raw_git_s']:.2f} s | "
-                f"{r['cold_s'] / r['raw_git_s']:.1f}x | {r['cold_peak_rss_mib']:.0f} MiB | {mlflow}",
+                f"| {r['runs']:,} | {r['cold_s']:.2f} s ({r['cold_cpu_s']:.2f}) | {r['warm_s']:.2f} s "
+                f"({r['warm_cpu_s']:.2f}) | {r['raw_git_s']:.2f} s | {r['cold_s'] / r['raw_git_s']:.1f}x | "
+                f"{r['warm_s'] / r['raw_git_s']:.1f}x | {r['diff_cold_s']:.2f} s ({r['diff_cold_cpu_s']:.2f}) | "
+                f"{r['diff_warm_s']:.2f} s ({r['diff_warm_cpu_s']:.2f}) | {r['diff_cold_s'] / r['cold_s']:.2f}x | "
+                f"{r['diff_warm_s'] / r['warm_s']:.2f}x | {r['cold_peak_rss_mib']:.0f} MiB | {mlflow}",
                 flush=True,
             )
     finally:
