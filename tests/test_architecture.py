@@ -42,6 +42,7 @@ HEAVY: dict[str, tuple[str, ...]] = {
     "psutil": ("ledger.write.system_probe",),
     "pynvml": ("ledger.write.system_nvml",),
     "pandas": ("ledger.read.frames",),
+    "yaml": ("ledger.core.yamlsafe",),  # PyYAML: loaded on the first YAML read or written
 }
 WRITE_MAX_LINES = 400
 SUBPROCESS_CALLS = frozenset({"run", "Popen", "call", "check_call", "check_output"})

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -143,11 +147,108 @@ def parse(raw: Any, source: str = CONFIG_FILE) -> Config:
 
 def load(root: Path) -> Config:
     """The workspace's settings; defaults when there is no ledger.yaml."""
-    path = root / CONFIG_FILE
-    if not path.exists():
+    try:
+        with open(root / CONFIG_FILE, "rb") as fh:
+            data = fh.read(yamlio.MAX_BYTES + 1)
+    except FileNotFoundError:
         return Config()
     try:
-        raw = yamlio.load_file(path, source=CONFIG_FILE)
+        raw = _parsed(data, CONFIG_FILE, root)
     except RecordError as exc:
         raise ConfigError(f"{exc}: fix {CONFIG_FILE} (or delete it to use the defaults)") from None
     return parse(raw)
+
+
+def from_bytes(data: bytes, source: str, root: Path | None = None) -> Config:
+    """Settings from ledger.yaml's bytes as some revision has them (`source` names it in
+    errors); `root`'s git directory keeps the parse, as `load` does."""
+    return parse(_parsed(data, source, root), source)
+
+
+# ---------------------------------------------------------------------------- the memo
+#
+# ledger.yaml is written by hand (comments, flow style, anchors refused), so only the real
+# YAML parser reads it; but PyYAML costs a warm `ledger top` more than the rest of its
+# imports together. A parse is a pure function of the file's bytes and of the parser, so
+# its answer is remembered in the git directory's disposable cache, keyed by a hash of
+# both: the same bytes read by the same parser give the same settings, and any change to
+# the file (or to the parser: `yamlio.parser_version`) misses the memo and parses again.
+# Only answers that survive a JSON round trip unchanged are kept (not NaN, not a non-text
+# key); reading the memo runs nothing, and `parse` checks what it holds as it checks a
+# fresh parse. Deleting it only costs a parse.
+
+MEMO_FILE = "ledger-cache/config.json"
+MEMO_FORMAT = 1
+MEMO_ENTRIES = 8  # a few versions of ledger.yaml (branches, BASE in `ledger diff`)
+
+
+def _parsed(data: bytes, source: str, root: Path | None) -> Any:
+    """ledger.yaml's bytes parsed (safe loader, limits), from the memo when it knows them."""
+    memo = _memo_path(root) if root is not None else None
+    if memo is None:
+        return yamlio.loads(data, source=source)
+    seed = f"{MEMO_FORMAT}|{yamlio.parser_version()}|{yamlio.MAX_BYTES}|{yamlio.MAX_DEPTH}\0".encode()
+    key = hashlib.sha256(seed + data).hexdigest()
+    entries = _read_memo(memo)
+    if key in entries:
+        return entries[key]
+    raw = yamlio.loads(data, source=source)
+    _remember(memo, entries, key, raw)
+    return raw
+
+
+def _memo_path(root: Path) -> Path | None:
+    """The memo in the repository's git directory: `.git/` itself, or the directory a `.git`
+    file names (a linked worktree, a submodule). Found without running git; None when
+    there is no git directory to hold it."""
+    dot = root / ".git"
+    if dot.is_dir():
+        return dot / MEMO_FILE
+    try:
+        with open(dot, "rb") as fh:
+            text = fh.read(4096).decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    if not text.startswith("gitdir:"):
+        return None
+    git_dir = root / text[len("gitdir:") :].strip()
+    return git_dir / MEMO_FILE if git_dir.is_dir() else None
+
+
+def _read_memo(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as fh:
+            memo = json.loads(fh.read(4 * yamlio.MAX_BYTES))
+    except (OSError, ValueError):
+        return {}  # none yet, or damaged: parse again and write a new one
+    if not isinstance(memo, dict) or memo.get("format") != MEMO_FORMAT or not isinstance(memo.get("entries"), dict):
+        return {}
+    return memo["entries"]
+
+
+def _remember(path: Path, entries: dict[str, Any], key: str, raw: Any) -> None:
+    """Add one parse to the memo (atomically; a reader sees the old memo or the new one).
+    A memo that cannot be written (a read-only checkout) is no error: it is only a memo."""
+    try:
+        text = json.dumps(raw, ensure_ascii=False, allow_nan=False)
+        if json.loads(text) != raw:
+            return  # a key or value JSON would change (e.g. `1:` as a key): not remembered
+    except (TypeError, ValueError):
+        return
+    kept = {k: v for k, v in list(entries.items())[-(MEMO_ENTRIES - 1) :] if k != key}
+    kept[key] = raw
+    body = json.dumps({"format": MEMO_FORMAT, "entries": kept}, ensure_ascii=False, allow_nan=False)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(body)
+        os.replace(tmp, path)
+    except OSError:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
