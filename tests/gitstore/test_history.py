@@ -49,8 +49,12 @@ def test_changed_and_deleted_files_under_a_prefix(repo: Path) -> None:
     git(repo, "commit", "-q", "-m", "drop b")
     head = git(repo, "rev-parse", "HEAD")
     a_now = git(repo, "rev-parse", "HEAD:experiments/a.yaml")
+    a_before = git(repo, "rev-parse", f"{base}:experiments/a.yaml")
     changed = gitstore.changed_files(repo, base, head, "experiments")
-    assert changed == [("M", "experiments/a.yaml", a_now)]
+    assert changed == [("M", "experiments/a.yaml", a_before, a_now)]
+    added = gitstore.changed_files(repo, base, "HEAD~3", "experiments")  # the commit that added b
+    b_added = git(repo, "rev-parse", "HEAD~3:experiments/b.yaml")
+    assert added == [("A", "experiments/b.yaml", "0" * 40, b_added)]
     b_blob = git(repo, "rev-parse", "HEAD~1:experiments/b.yaml")
     [(sha, when, path, blob)] = gitstore.deleted_files(repo, ["HEAD"], "experiments")
     assert (sha, path, blob) == (head, "experiments/b.yaml", b_blob) and when > 0

@@ -33,16 +33,17 @@ def branch_tips(root: Path) -> list[tuple[str, int, str]]:
     return tips
 
 
-def changed_files(root: Path, old: str, new: str, prefix: str) -> list[tuple[str, str, str]]:
-    """(status letter A/M/D/T..., path, blob id at `new`) for each file under `prefix` that
-    differs between two commits (no rename detection: a rename is a D and an A)."""
+def changed_files(root: Path, old: str, new: str, prefix: str) -> list[tuple[str, str, str, str]]:
+    """(status letter A/M/D/T..., path, blob id at `old`, blob id at `new`) for each file under
+    `prefix` that differs between two commits (no rename detection: a rename is a D and an
+    A). The blob id of a side without the file is all zeros."""
     out = _text(root, "diff", "--raw", "--no-renames", "--no-abbrev", old, new, "--", prefix)
     found = []
     for line in out.splitlines():
         meta, _, path = line.partition("\t")
         fields = meta.split()
         if len(fields) == 5:
-            found.append((fields[4], path, fields[3]))
+            found.append((fields[4], path, fields[2], fields[3]))
     return found
 
 

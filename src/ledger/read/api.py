@@ -14,23 +14,49 @@ Reading is a pure function of the repository: nothing here writes to refs, the i
 working tree or the stash (only the disposable parse cache under the git directory). A run
 whose process died is shown as `crashed` (`read.liveness`); recording it is left to the
 write commands.
+
+Beside them, the few workspace-level calls the rest of ledger needs (the records of a
+selection, one run by id or reference, the working tree's records, one record's bytes
+checked, a revision looked up, what a branch changed since its fork) and the types they
+return (`Item`, `Loaded`, `Selection`, `Changes`). The machinery behind them (`records`,
+`sources`, `summary`, `treeindex`, `cache`, `bulkread`, `shapes`, `fastyaml`, `fastschema`)
+is private to `ledger.read`: tests/test_architecture.py holds that.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
+from ledger import gitstore
+from ledger.core import config as _config
+from ledger.core import yamlio
 from ledger.core.workspace import Workspace
+from ledger.errors import LedgerError, RecordError
 from ledger.read import liveness, query
 from ledger.read.filter import Filter, compile_filter
 from ledger.read.known import Known, check_field, column_kind, lookup
-from ledger.read.records import Item, scan
-from ledger.read.sources import Progress, Selection
+from ledger.read.records import Item, Loaded, candidates, find, parse_record, scan, scan_entries
+from ledger.read.sources import (
+    Changes,
+    Progress,
+    Selection,
+    changed_since_fork,
+    entries,
+    resolve_revision,
+    worktree_entries,
+)
 
 if TYPE_CHECKING:
     import pandas
+
+__all__ = [
+    "HEAD_FIELDS", "Changes", "Item", "Loaded", "Progress", "Runs", "Selection", "candidates",
+    "changed_since_fork", "find", "flat_row", "leaderboard", "load", "parse_record", "read_records",
+    "resolve_revision", "run_by_id", "runs", "scan_items", "settings_at", "shown", "top", "uncommitted",
+    "validate_record",
+]  # fmt: skip
 
 # The fields every scan has without loading whole records (the cache's "head").
 HEAD_FIELDS = frozenset({"id", "name", "status", "experiment", "started_at", "metrics"})
@@ -130,7 +156,7 @@ def scan_items(
     error (`UnknownField`, naming the close matches), raised once the scan is done. Pass
     `known` to collect the names seen (metric names of every run in the selection)."""
     found = _filter(where)
-    items = (_shown(ws, item) for item in scan(ws, selection, progress))
+    items = (shown(ws, item) for item in scan(ws, selection, progress))
     if found is None and known is None:
         return items
     return _checked(items, found, known or Known())
@@ -150,8 +176,9 @@ def _checked(items: Iterator[Item], found: Filter | None, known: Known) -> Itera
         known.check(kind, name)
 
 
-def _shown(ws: Workspace, item: Item) -> Item:
-    """A `running` run whose process is gone is shown as `crashed` (derived, not written)."""
+def shown(ws: Workspace, item: Item) -> Item:
+    """The run as a reader shows it: a `running` run whose process is gone is shown as
+    `crashed`, with what its journal holds (derived, not written)."""
     if item.head.get("status") != "running" or not liveness.is_dead(item.record):
         return item
     return item.shown_as(liveness.crashed_view(ws, item.record))
@@ -175,7 +202,7 @@ def runs(
         from ledger.read import summary
 
         view = summary.view(ws, selection)
-        newest = view.newest(shown=lambda item: _shown(ws, item)) if view is not None else None
+        newest = view.newest(shown=lambda item: shown(ws, item)) if view is not None else None
         if newest is not None:
             return Runs(newest)
     items = sorted(
@@ -257,7 +284,7 @@ def _from_summary(
         return None
     known.runs += view.count()
     known.names["metric"].update(names)
-    return view.best(metric, direction, n, shown=lambda item: _shown(ws, item), having=True)
+    return view.best(metric, direction, n, shown=lambda item: shown(ws, item), having=True)
 
 
 def _check_columns(
@@ -278,3 +305,74 @@ def _check_columns(
                     everywhere.add_head(item.head)
                     everywhere.add_record(item.record)
             everywhere.check(kind, name)
+
+
+# ---------------------------------------------------------------------------- workspace-level calls
+
+
+def load(ws: Workspace, selection: Selection | None = None, progress: Progress | None = None) -> list[Loaded]:
+    """The runs a selection covers (default: HEAD plus uncommitted runs), each with where it
+    was found, sorted by id; a dead run shown as `crashed`."""
+    return sorted((item.loaded() for item in scan_items(ws, selection, progress=progress)), key=_run_id)
+
+
+def _run_id(item: Loaded) -> str:
+    return str(item.record["id"])
+
+
+def uncommitted(ws: Workspace) -> list[Item]:
+    """The runs whose record is new or changed in the working tree, sorted by id, *as stored*:
+    a dead run stays `running` here, because the write commands that list these runs
+    (`ledger commit`, `ledger status`) decide what a dead run becomes. Pass an item through
+    `shown` to see it as a reader does."""
+    return sorted(scan_entries(ws, worktree_entries(ws)), key=lambda item: str(item.head["id"]))
+
+
+def run_by_id(ws: Workspace, run_id: str, selection: Selection | None = None) -> Item | None:
+    """The run with exactly this id in a selection (default: HEAD plus uncommitted runs), as
+    a reader shows it; only its own record files are read. None when there is none."""
+    found = [e for e in entries(ws, selection or Selection()) if e.run_id == run_id]
+    return next((shown(ws, item) for item in scan_entries(ws, found)), None)
+
+
+def validate_record(rec: dict[str, Any], source: str) -> None:
+    """Check a record against the run schema (jsonschema's verdict without importing it);
+    RecordError naming `source` and the JSON pointer otherwise. What the write path checks
+    before a record is written, so the reader never meets what the writer would refuse."""
+    from ledger.read import fastschema
+
+    fastschema.validate(rec, source=source)
+
+
+def read_records(
+    ws: Workspace, blobs: Mapping[str, str], label: str
+) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """Read the records at the given blobs (path -> blob id, e.g. `Changes.changed`) as
+    untrusted input: (path -> record, for each that parses and validates with an id that
+    matches its path; path -> one-line problem, for the rest). Messages name `label:path`."""
+    parsed: dict[str, dict[str, Any]] = {}
+    problems: dict[str, str] = {}
+    paths = sorted(blobs)
+    if not paths:
+        return parsed, problems
+    contents = gitstore.read_blobs(ws.root, [blobs[p] for p in paths], yamlio.MAX_BYTES)
+    for path, (_, data) in zip(paths, contents, strict=True):
+        source = f"{label}:{path}"
+        try:
+            if data is None:
+                raise RecordError(f"larger than {yamlio.MAX_BYTES} bytes", path=source)
+            parsed[path] = parse_record(data, source, path)
+        except RecordError as exc:
+            problems[path] = str(exc)
+    return parsed, problems
+
+
+def settings_at(ws: Workspace, commit: str) -> _config.Config | None:
+    """ledger.yaml as a commit has it; None when it has none or it cannot be read."""
+    data = gitstore.read_file_at(ws.root, commit, _config.CONFIG_FILE, yamlio.MAX_BYTES)
+    if not data:
+        return None
+    try:
+        return _config.from_bytes(data, source=f"{commit[:8]}:{_config.CONFIG_FILE}", root=ws.root)
+    except LedgerError:
+        return None

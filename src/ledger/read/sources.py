@@ -12,7 +12,7 @@ import hashlib
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
@@ -77,18 +77,18 @@ def blob_id(data: bytes) -> str:
 
 
 def resolve_revision(
-    ws: Workspace, rev: str, *, what: str = "", hint: str = "", error: type[LedgerError] = UsageError
+    ws: Workspace, rev: str, *, what: str = "", hint: str | None = None, error: type[LedgerError] = UsageError
 ) -> tuple[str, int]:
     """(commit id, committer time) of the commit `rev` names: the one revision lookup of the
     read path, the review and the checks. A malformed revision (never taken as a git
-    option) or one that names no commit raises `error`; `what` ("BASE") and `hint` go into
-    its one-line message."""
+    option; a range `A..B` is not one revision) or one that names no commit raises `error`;
+    `what` ("BASE") and `hint` (None: how to find one) go into its one-line message."""
     for_what = f" for {what}" if what else ""
-    if not rev or rev.startswith("-") or any(c.isspace() or c == "\0" for c in rev):
+    if not rev or rev.startswith("-") or ".." in rev or any(c.isspace() or c == "\0" for c in rev):
         raise error(f"bad revision {rev!r}{for_what}: give a branch, tag or commit")
     found = gitstore.commit_time(ws.root, rev)
     if found is None:
-        hint = hint or " (see `git log`; a remote branch must be fetched first)"
+        hint = " (see `git log`; a remote branch must be fetched first)" if hint is None else hint
         raise error(f"unknown revision {rev!r}{for_what}: give a branch, tag or commit{hint}")
     return found
 
@@ -98,11 +98,13 @@ EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # what a history with n
 
 @dataclass(frozen=True)
 class Changes:
-    """The record files `head` changed since it left `base` (like `git diff base...head`)."""
+    """The files under experiments/ that `head` changed since it left `base` (like `git diff
+    base...head`); record files and the rest alike (callers pick what they read)."""
 
     fork: str | None  # the merge base; None when the two share no history
-    changed: dict[str, str]  # path -> blob at head, for each record file added or modified
-    removed: tuple[str, ...]  # paths of the record files head deleted
+    changed: dict[str, str]  # path -> blob at head, for each file added or modified
+    removed: tuple[str, ...]  # paths of the files head deleted
+    before: dict[str, str] = field(default_factory=dict)  # path -> blob at the fork, of those it had
 
 
 def changed_since_fork(ws: Workspace, base: str, head: str) -> Changes:
@@ -110,13 +112,16 @@ def changed_since_fork(ws: Workspace, base: str, head: str) -> Changes:
     `ledger check A..B`): commits in, no rename detection, only experiments/."""
     fork = gitstore.merge_base(ws.root, base, head)
     changed: dict[str, str] = {}
+    before: dict[str, str] = {}
     removed = []
-    for status, path, blob in gitstore.changed_files(ws.root, fork or EMPTY_TREE, head, record.RECORDS_DIR):
+    for status, path, old, new in gitstore.changed_files(ws.root, fork or EMPTY_TREE, head, record.RECORDS_DIR):
+        if old.strip("0"):  # all zeros: the fork had no such file
+            before[path] = old
         if status == "D":
             removed.append(path)
         else:
-            changed[path] = blob
-    return Changes(fork, changed, tuple(sorted(removed)))
+            changed[path] = new
+    return Changes(fork, changed, tuple(sorted(removed)), before)
 
 
 def _tree_entries(ws: Workspace, source: Source) -> list[Entry]:
