@@ -82,3 +82,19 @@ def test_the_consumers_agree(branches: Path) -> None:
     found = review(ws, "main", "feature")
     assert sorted(e.record["id"] for e in found.entries) == [rid(2), rid(3)]
     assert found.removed == (rid(1),)
+    assert [e.change for e in found.entries] == ["changed", "added"]
+    assert [e.changed_fields for e in found.entries] == [("metrics",), ()]
+    changes = changed_since_fork(ws, git(branches, "rev-parse", "main"), git(branches, "rev-parse", "feature"))
+    assert set(changes.before) == {record.record_path(rid(1)), record.record_path(rid(2))}  # what the fork had
+
+
+def test_the_review_wants_one_revision_on_each_side(branches: Path) -> None:
+    from ledger.views.review.build import review
+
+    ws = Workspace.find(branches)
+    with pytest.raises(LedgerError, match=r"^bad revision 'main\.\.feature' for BASE: give a branch, tag or commit$"):
+        review(ws, "main..feature", "feature")
+    with pytest.raises(LedgerError, match="unknown revision 'nope' for HEAD: give a branch, tag or commit$"):
+        review(ws, "main", "nope")
+    with pytest.raises(LedgerError, match=r"unknown revision 'nope' for BASE: .*\(in CI, check out with fetch-depth"):
+        review(ws, "nope", "feature")

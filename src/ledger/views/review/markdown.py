@@ -15,7 +15,7 @@ from typing import Any
 
 from ledger.core import redact
 from ledger.core.fields import flatten
-from ledger.views.review.build import Entry, Review
+from ledger.views.review.model import Entry, Review
 
 MARKER = "<!-- ledger-diff -->"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
