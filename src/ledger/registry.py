@@ -20,9 +20,8 @@ from ledger import gitstore
 from ledger.core import record, schema, yamlio
 from ledger.core.workspace import Workspace
 from ledger.errors import LedgerError, LedgerWarning, PathExists, RecordError, UsageError
-from ledger.read import query
-from ledger.read import records as store
-from ledger.read.records import Loaded
+from ledger.read import api, query
+from ledger.read.api import Loaded
 
 REGISTRY_DIR = f"{record.RECORDS_DIR}/registry"
 NAME_RE = re.compile(r"^[a-zA-Z0-9](?:[a-zA-Z0-9_-]*[a-zA-Z0-9])?$")  # GTO's names, minus `/`
@@ -129,7 +128,7 @@ def resolve_baseline(ws: Workspace, items: list[Loaded]) -> Loaded | None:
     ref = ws.config.baseline
     if ref:
         try:
-            return store.find(items, ref)
+            return api.find(items, ref)
         except LedgerError:
             warnings.warn(f"the baseline {ref!r} in ledger.yaml matches no run", LedgerWarning, stacklevel=2)
     marked = [i for i in items if i.record.get("baseline") is True]
@@ -288,7 +287,7 @@ def select(
     model = check_name(model or default_model(ws), "model name")
     if stage is not None:
         check_name(stage, "stage")
-    chosen = store.find(items, ref)
+    chosen = api.find(items, ref)
     if chosen.record.get("status") != "finished":
         raise LedgerError(
             f"run {chosen.record['id']} is {chosen.record.get('status')}: only a finished run can be selected"

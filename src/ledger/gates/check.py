@@ -20,7 +20,7 @@ from ledger import gitstore
 from ledger.core import record, redact, schema, yamlio
 from ledger.core.workspace import Workspace, safe_relpath
 from ledger.errors import LedgerError, RecordError, UsageError
-from ledger.read.sources import changed_since_fork, resolve_revision
+from ledger.read.api import changed_since_fork, resolve_revision
 from ledger.registry import DECISION_PATH_RE
 
 MAX_PROBLEMS_PER_FILE = 20

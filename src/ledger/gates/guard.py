@@ -18,7 +18,7 @@ from ledger import gitstore
 from ledger.core import record, yamlio
 from ledger.core.workspace import Workspace
 from ledger.errors import LedgerError, RecordError
-from ledger.read import records as store
+from ledger.read import api
 from ledger.write.capture.code import LEDGER_PATHS
 
 
@@ -104,7 +104,7 @@ def _runs_on(ws: Workspace, tree: str, index: Path) -> str | None:
         if data is None or tree.encode() not in data:
             continue
         try:
-            rec = store.parse_record(data, path, path)
+            rec = api.parse_record(data, path, path)
         except RecordError:
             continue
         code = rec.get("code") or {}
@@ -119,7 +119,7 @@ def _suggestion(ws: Workspace) -> str:
     if paths:
         data = gitstore.read_file_at(ws.root, "HEAD", paths[-1], yamlio.MAX_BYTES)
         try:
-            rec = store.parse_record(data, paths[-1]) if data else {}
+            rec = api.parse_record(data, paths[-1]) if data else {}
         except RecordError:
             rec = {}
         argv = (rec.get("command") or {}).get("argv")

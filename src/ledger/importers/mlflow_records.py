@@ -25,7 +25,7 @@ from ledger.core.redact import redactor, scrub_paths, strip_url_credentials
 from ledger.core.workspace import Workspace
 from ledger.errors import CommitError, LedgerError, LedgerWarning
 from ledger.importers.mlflow_store import MlflowRun, Store, locate, read_runs
-from ledger.read import records as store
+from ledger.read import api
 from ledger.write import finalize
 
 STATUSES = {"FINISHED": "finished", "FAILED": "failed", "KILLED": "killed"}
@@ -192,7 +192,7 @@ def import_mlflow(ws: Workspace, path_or_uri: str, cwd: Path, progress: Progress
     runs = read_runs(source)
     summary = Summary(source.label)
     ids = {run.run_uuid: ledger_id(run, ws.config.secrets) for run in runs}
-    existing = {item.record["id"] for item in store.load(ws)}
+    existing = {item.record["id"] for item in api.load(ws)}
     files: dict[str, bytes] = {}
     for done, run in enumerate(runs, 1):
         run_id = ids[run.run_uuid]

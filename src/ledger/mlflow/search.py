@@ -15,7 +15,7 @@ from ledger.core.workspace import Workspace
 from ledger.mlflow.entities import Run, from_record
 from ledger.mlflow.exceptions import MlflowException
 from ledger.mlflow.fluent import current_experiment
-from ledger.read import records as store
+from ledger.read import api
 from ledger.read.api import scan_items
 
 BASE_COLUMNS = ("run_id", "experiment_id", "status", "artifact_uri", "start_time", "end_time")
@@ -44,7 +44,7 @@ def _artifact_uri(ws: Workspace, run_id: str) -> str:
 def get_run(run_id: str) -> Run:
     """One run by its ledger id (or a unique prefix)."""
     ws = Workspace.find()
-    item = store.find(store.candidates(scan_items(ws), [run_id]), run_id)
+    item = api.find(api.candidates(scan_items(ws), [run_id]), run_id)
     return from_record(item.record, _artifact_uri(ws, item.record["id"]))
 
 

@@ -19,8 +19,7 @@ from ledger.core.workspace import Workspace
 from ledger.mlflow.entities import flat_params, millis
 from ledger.mlflow_store import experiments
 from ledger.mlflow_store.convert import STATUS_TO_MLFLOW, latest_metrics, system_tags
-from ledger.read import records
-from ledger.read.api import scan_items
+from ledger.read.api import Item, scan_items
 
 
 class _Info:
@@ -154,7 +153,7 @@ def record_views(
 
 
 def _view(
-    item: records.Item,
+    item: Item,
     experiment_id: str,
     to_run: Callable[[dict[str, Any], str], Run],
     artifact_uri: Callable[[str], str],

@@ -38,9 +38,8 @@ from ledger.mlflow_store.convert import STATUS_TO_MLFLOW, history, single_point,
 from ledger.mlflow_store.search import View, record_views, search
 from ledger.mlflow_store.unsupported import Unsupported, refuse_unsupported
 from ledger.mlflow_store.uri import artifact_uri, workspace_for
-from ledger.read import records
+from ledger.read import api
 from ledger.read.locate import companion_file
-from ledger.read.sources import Selection, entries
 
 PARENT_TAG = "mlflow.parentRunId"
 RUN_NAME_TAG = "mlflow.runName"
@@ -267,15 +266,14 @@ class LedgerStore(AbstractStore):
         return Run(info, RunData(metrics=metrics, params=params, tags=[RunTag(k, v) for k, v in tags.items()]))
 
     @staticmethod
-    def find_item(ws: Any, run_id: str) -> records.Item:
+    def find_item(ws: Any, run_id: str) -> api.Item:
         """A run's record from the read path (HEAD and the working tree)."""
         if not isinstance(run_id, str) or not record.is_run_id(run_id):
             raise MlflowException(f"Run '{run_id}' not found", RESOURCE_DOES_NOT_EXIST)
-        found = [e for e in entries(ws, Selection()) if e.run_id == run_id]
-        items = list(records.scan_entries(ws, found))
-        if not items:
+        item = api.run_by_id(ws, run_id)
+        if item is None:
             raise MlflowException(f"Run '{run_id}' not found", RESOURCE_DOES_NOT_EXIST)
-        return items[0]
+        return item
 
     def _record_run(self, rec: dict[str, Any], experiment_id: str | None = None) -> Run:
         if experiment_id is None:

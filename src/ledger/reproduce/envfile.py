@@ -15,8 +15,8 @@ from typing import Any
 from ledger.core import yamlio
 from ledger.core.workspace import Workspace
 from ledger.errors import LedgerError, RecordError
+from ledger.read.api import Loaded
 from ledger.read.locate import companion_file
-from ledger.read.records import Loaded
 from ledger.write.capture.environment import environment_document
 
 _NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,200}[A-Za-z0-9])?$")

@@ -32,7 +32,7 @@ from ledger.core import naming, record
 from ledger.core.workspace import Workspace
 from ledger.dvc.pipeline import DVC_YAML, is_dvc_command
 from ledger.errors import LedgerError, LedgerWarning, RecordError, UsageError
-from ledger.read import records as store
+from ledger.read import api
 from ledger.sweep import plan as sweep_plan
 from ledger.sweep.plan import Point
 from ledger.sweep.worktree import Worktrees
@@ -158,7 +158,7 @@ def done_before(ws: Workspace, opts: SweepOptions, points: list[Point]) -> dict[
     """Point index -> the finished record that already did it (none with --force)."""
     if opts.force or not points:
         return {}
-    loaded = store.load(ws)
+    loaded = api.load(ws)
     code = duplicates.current_code(ws)
     data = duplicates.current_data(ws)
     found = {}
@@ -268,7 +268,7 @@ class _Runner:
     def find_record(self, child: _Child) -> dict[str, Any] | None:
         for relpath in sorted(_record_files(child.directory) - child.before):
             try:
-                rec = store.parse_record((child.directory / relpath).read_bytes(), relpath, relpath)
+                rec = api.parse_record((child.directory / relpath).read_bytes(), relpath, relpath)
             except (RecordError, OSError):
                 continue
             tags = rec.get("tags") or {}

@@ -21,7 +21,7 @@ from ledger.core import processes, record, yamlio
 from ledger.core.workspace import Workspace
 from ledger.dvc import data as dvcdata
 from ledger.errors import LedgerError, LedgerWarning
-from ledger.read import records as store
+from ledger.read import api
 from ledger.write.capture.code import capture_code
 from ledger.write.capture.data import from_dvc_files
 from ledger.write.finalize import ledger_files
@@ -63,7 +63,7 @@ class Worktrees:
         source = Workspace(path)
         if not source.path(rec_path).is_file():
             return
-        rec = store.parse_record(source.path(rec_path).read_bytes(), rec_path, rec_path)
+        rec = api.parse_record(source.path(rec_path).read_bytes(), rec_path, rec_path)
         files = ledger_files(source, rec)
         for relpath, data in sorted(files.items()):
             yamlio.write_atomic(self.ws.path(relpath), data)

@@ -30,7 +30,7 @@ from ledger.core.redact import redact_file, redactor, scrub_all
 from ledger.core.workspace import Workspace
 from ledger.dvc import pipeline as dvcpipeline
 from ledger.errors import DuplicateRun, LedgerError
-from ledger.read.records import Loaded
+from ledger.read.api import Loaded
 from ledger.write import overrides as params_overrides
 from ledger.write.capture.code import capture_code
 from ledger.write.capture.data import from_config, from_dvc_files

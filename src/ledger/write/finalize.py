@@ -16,7 +16,6 @@ from ledger.core.journal import SERIES_FILE, TRANSIENT, Fold
 from ledger.core.redact import Redactor, redactor, scrub_paths, strip_url_credentials
 from ledger.core.workspace import Workspace
 from ledger.errors import CommitError, LedgerWarning
-from ledger.read import fastschema
 
 
 @dataclass(frozen=True)
@@ -232,7 +231,9 @@ def clean_sidecar(ws: Workspace, rec: dict[str, Any], keep_series: bool) -> None
 def write_final(ws: Workspace, rec: dict[str, Any], *, keep_series: bool) -> Path:
     """Validate strictly, then write atomically. A bad record is an error, loudly."""
     relpath = record.record_path(rec["id"])
-    fastschema.validate(rec, source=relpath)  # jsonschema's verdict, without its import cost
+    from ledger.read import api  # the reader's own check: jsonschema's verdict, without its import cost
+
+    api.validate_record(rec, source=relpath)
     path = ws.path(relpath)
     yamlio.dump_file(path, rec)
     clean_sidecar(ws, rec, keep_series)

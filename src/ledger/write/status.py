@@ -10,7 +10,7 @@ from ledger.core import yamlio
 from ledger.core.record import FINAL_STATUSES, RECORDS_DIR, run_id_from_path
 from ledger.core.workspace import Workspace
 from ledger.errors import LedgerError
-from ledger.read import records as store
+from ledger.read import api
 from ledger.write import liveness
 from ledger.write.finalize import Committed, commit_record
 
@@ -41,7 +41,8 @@ def unpushed_runs(ws: Workspace) -> tuple[str | None, list[str]]:
 
 
 def uncommitted(ws: Workspace) -> list[dict[str, Any]]:
-    return [item.record for item in store.from_worktree(ws) if item.record["status"] in FINAL_STATUSES]
+    """The ended runs whose record waits in the working tree, as stored, sorted by id."""
+    return [item.record for item in api.uncommitted(ws) if item.record["status"] in FINAL_STATUSES]
 
 
 def workspace_status(ws: Workspace) -> Status:

@@ -9,8 +9,7 @@ from ledger.cli import output
 from ledger.core.workspace import Workspace
 from ledger.errors import UsageError
 from ledger.read import api, known
-from ledger.read.records import Item, Loaded
-from ledger.read.sources import Selection
+from ledger.read.api import Item, Loaded, Selection
 
 
 def add_format(parser: argparse.ArgumentParser, default: str = "table") -> None:

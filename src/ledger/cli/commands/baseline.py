@@ -9,7 +9,7 @@ from ledger.cli import output
 from ledger.cli.commands._common import load_records
 from ledger.core.workspace import Workspace
 from ledger.errors import UsageError
-from ledger.read import records as store
+from ledger.read import api
 
 HELP = "show or set the baseline run (ledger.yaml's `baseline:`)"
 
@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             output.out(f"{current.record['id']}  {current.record.get('name')}")
         return 0
-    chosen = store.find(items, args.run)
+    chosen = api.find(items, args.run)
     registry.set_baseline(ws, chosen.record["id"])
     output.out(f"baseline is now {chosen.record['id']} ({chosen.record.get('name')}): commit ledger.yaml to share it")
     return 0

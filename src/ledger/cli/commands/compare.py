@@ -8,8 +8,7 @@ from ledger.cli import output
 from ledger.cli.commands._common import add_format, add_sources, scan
 from ledger.core.workspace import Workspace
 from ledger.errors import UsageError
-from ledger.read import query
-from ledger.read import records as store
+from ledger.read import api, query
 
 HELP = "compare runs side by side: differing params, metrics, data, env and code first"
 
@@ -25,8 +24,8 @@ def run(args: argparse.Namespace) -> int:
     if len(args.runs) < 2:
         raise UsageError("compare needs two or more runs: ledger compare ID ID [ID ...]")
     ws = Workspace.find()
-    items = store.candidates(scan(ws, args), args.runs)
-    chosen = [store.find(items, ref) for ref in args.runs]
+    items = api.candidates(scan(ws, args), args.runs)
+    chosen = [api.find(items, ref) for ref in args.runs]
     records = [item.record for item in chosen]
     rows = query.compare(records)
     if args.diff_only:

@@ -9,9 +9,8 @@ from ledger.cli import output
 from ledger.cli.commands._common import load_records
 from ledger.core.workspace import Workspace
 from ledger.errors import LedgerError, UsageError
-from ledger.read import query
-from ledger.read import records as store
-from ledger.read.records import Loaded
+from ledger.read import api, query
+from ledger.read.api import Loaded
 from ledger.views.plot import data as plot_data
 from ledger.views.report import build as report
 
@@ -116,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
     items = load_records(ws)
     records = [i.record for i in items]
     if args.kind == "curves":
-        chosen = [store.find(items, ref) for ref in args.runs] or _default_curve_runs(ws, items)
+        chosen = [api.find(items, ref) for ref in args.runs] or _default_curve_runs(ws, items)
         image = plot.curves(plot_data.curve_lines(ws, chosen, args.metrics), fmt=fmt)
     elif args.kind == "scatter":
         y, _ = _metric_of(ws, args, args.y)
@@ -148,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
             fmt=fmt,
         )
     else:
-        item = store.find(items, args.run)
+        item = api.find(items, args.run)
         image = plot.artifact(_artifact_data(ws, item, args.name), run=plot_data.display_name(item.record), fmt=fmt)
     report.write_file(path, image)
     output.out(f"wrote {path}")

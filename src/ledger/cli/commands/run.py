@@ -7,7 +7,7 @@ import argparse
 from ledger.cli import output
 from ledger.core.workspace import Workspace
 from ledger.errors import UsageError
-from ledger.read import records as store
+from ledger.read import api
 from ledger.write import duplicates, liveness
 from ledger.write.capture import params
 from ledger.write.runner import run_command
@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     liveness.tidy(ws)  # what dead ledger processes left: a write command's job
     params.check_against_file(ws.root, ws.config.params_file, args.param)  # no typo adds a parameter
     if not args.force:  # the same params, code and data done before: say so, do not redo
-        duplicates.refuse_duplicate(ws, argv, args.param, store.load(ws))
+        duplicates.refuse_duplicate(ws, argv, args.param, api.load(ws))
     outcome = run_command(
         ws, argv, name=args.name, description=args.description, tags=parse_tags(args.tag),
         overrides=args.param, baseline=args.baseline,

@@ -8,7 +8,7 @@ from ledger.cli import output
 from ledger.cli.commands._common import add_sources, scan
 from ledger.core import yamlio
 from ledger.core.workspace import Workspace
-from ledger.read import records as store
+from ledger.read import api
 
 HELP = "show one run's record (by id, unique id prefix or name)"
 
@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     ws = Workspace.find()
-    item = store.find(store.candidates(scan(ws, args), [args.run]), args.run)
+    item = api.find(api.candidates(scan(ws, args), [args.run]), args.run)
     if args.format == "json":
         output.out(output.to_json(item.record))
     else:

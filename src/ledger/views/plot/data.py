@@ -18,7 +18,7 @@ from ledger.core import fields, record
 from ledger.core.workspace import Workspace, safe_relpath
 from ledger.errors import LedgerError
 from ledger.read import query
-from ledger.read.records import Loaded
+from ledger.read.api import Loaded
 from ledger.views.plot import charts as plot
 
 SERIES_MAX_BYTES = 64 * 1024 * 1024

@@ -20,7 +20,7 @@ from ledger.core import record
 from ledger.core.workspace import Workspace
 from ledger.errors import LedgerError, UsageError
 from ledger.read import query
-from ledger.read.records import Loaded
+from ledger.read.api import Loaded
 from ledger.views.plot import data as plot_data
 from ledger.views.report.tried import data_versions as _data_versions
 from ledger.views.report.tried import story as _story
