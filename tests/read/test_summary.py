@@ -213,14 +213,44 @@ def test_metric_counts_baselines_and_names_from_the_summary_match_the_heads(repo
     view = summary.view(ws, Selection())
     assert view is not None
     heads = [i.head for i in records.scan_entries(ws, entries(ws, Selection()))]
-    for status in (None, "finished", "failed"):
-        chosen = [h for h in heads if status is None or h["status"] == status]
-        expected: dict[str, int] = {}
-        for head in chosen:
-            for name in head["metrics"]:
-                expected[name] = expected.get(name, 0) + 1
-        assert view.metric_counts(status) == (len(chosen), expected)
+    shown = [i.head for i in api.scan_items(ws, Selection())]  # a dead running run: crashed
+    assert {h["status"] for h in shown} >= {"crashed", "finished", "failed"}
+    for status in (None, "finished", "failed", "crashed", "running"):
+        for each, show in ((heads, None), (shown, lambda item: api.shown(ws, item))):
+            chosen = [h for h in each if status is None or h["status"] == status]
+            expected: dict[str, int] = {}
+            for head in chosen:
+                for name in head["metrics"]:
+                    expected[name] = expected.get(name, 0) + 1
+            assert view.metric_counts(status, show) == (len(chosen), expected)
     assert sorted(i.head["id"] for i in view.flagged()) == sorted(h["id"] for h in heads if h["baseline"] is True)
     assert sorted(i.head["id"] for i in view.named("twin")) == sorted([runs[7]["id"], rid(80)])
     assert [i.head["id"] for i in view.named(rid(3))] == [rid(3)]
     assert view.named("nobody") == []
+
+
+@pytest.mark.filterwarnings("ignore::ledger.errors.LedgerWarning")
+def test_a_revisions_runs_answer_from_the_summary_as_from_every_head(repo: Path) -> None:
+    """What `ledger diff` asks of BASE (metric counts, the best finished run, runs by name,
+    flagged baselines) is the same from the tree summary and from every run's head."""
+    runs = _runs(40)
+    for k, rec in enumerate(runs):
+        rec["baseline"] = k in (4, 9, 13)
+        if k in (7, 8):
+            rec["name"] = "twin"
+    runs.append(make(90, auc=2.0, status="failed"))  # the best value, not finished
+    commit(repo, *runs)
+    ws = Workspace.find()
+    fast = api.RevisionRuns(ws, Selection(rev="HEAD", worktree=False))
+    slow = api.RevisionRuns(ws, Selection(rev="HEAD", worktree=False))
+    slow._view = None  # noqa: SLF001 - the same questions, answered from every head
+    assert fast._view is not None  # noqa: SLF001
+    for status in (None, "finished", "crashed"):
+        assert fast.metric_counts(status) == slow.metric_counts(status)
+    for metric, direction in METRICS:
+        a, b = fast.best_finished(metric, direction), slow.best_finished(metric, direction)
+        assert (a and a.head["id"]) == (b and b.head["id"]), (metric, direction)
+    assert fast.best_finished("auc", "max") is not None and fast.best_finished("auc", "max").head["id"] != rid(90)
+    for ref in ("twin", rid(3), "nobody"):
+        assert [i.head["id"] for i in fast.named(ref)] == [i.head["id"] for i in slow.named(ref)]
+    assert sorted(i.head["id"] for i in fast.flagged()) == sorted(i.head["id"] for i in slow.flagged())

@@ -123,13 +123,19 @@ class View:
                 names.update(str(k) for k in metrics)
         return names
 
-    def metric_counts(self, status: str | None = None) -> tuple[int, dict[str, int]] | None:
+    def metric_counts(
+        self, status: str | None = None, shown: Callable[[Item], Item] | None = None
+    ) -> tuple[int, dict[str, int]] | None:
         """(how many runs there are, how many of them have each metric), counting only runs
-        of `status` (as recorded) when given; None when the summary cannot tell."""
+        of `status` when given; None when the summary cannot tell. The columns answer for
+        every run but the `running` ones, which are decoded and taken as `shown` shows them
+        (a dead one is crashed, with its journal's metrics)."""
         if not self.summary.complete:
             return None
         statuses = self.summary.statuses()
-        rows = [i for i, s in enumerate(statuses) if (status is None or s == status) and i not in self.excluded]
+        excluded = self.excluded
+        rows = [i for i, s in enumerate(statuses) if s != "running" and (status is None or s == status)]
+        rows = [i for i in rows if i not in excluded]
         mask = bytearray(len(statuses))
         for i in rows:
             mask[i] = 1
@@ -139,7 +145,9 @@ class View:
             if name.startswith("m/"):
                 present = self.summary.present(name[2:]) or b""
                 counts[name[2:]] = (int.from_bytes(present, "little") & chosen).bit_count()
-        heads = [item.head for item in self.extra if status is None or item.head.get("status") == status]
+        running = [self.item(i) for i, s in enumerate(statuses) if s == "running" and i not in excluded]
+        others = [shown(item) if shown is not None else item for item in [*running, *self.extra]]
+        heads = [item.head for item in others if status is None or item.head.get("status") == status]
         for head in heads:
             metrics = head.get("metrics")
             for key in metrics if isinstance(metrics, dict) else ():
@@ -455,6 +463,7 @@ def _encode(recorder: Recorder, rows: list[bytes], ids: list[str], warned: list[
         columns = {name: columns[name] for name in ranked[: treeindex.MAX_COLUMNS]}
         complete = False
     warned.extend(recorder.skipped)
+    warned.sort(key=lambda pair: pair[0])  # warned in path order, whatever order workers finished in
     lines = [f"{path}\t{json.dumps(why, ensure_ascii=False)}".encode() for path, why in warned]
     return treeindex.encode(rows, lines, columns, cache_end, complete, lists)
 

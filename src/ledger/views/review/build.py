@@ -33,10 +33,10 @@ def review(
     """Compare the runs that `head` adds or changes with `base` (see the module docstring)."""
     found = compared(ws, base, head)
     new = found.new
-    metric, shared, inferred = judge.choose_metric(metric, found.settings, [*new.values(), *found.base_heads])
+    metric, shared, inferred = judge.choose_metric(metric, found.settings, list(new.values()), found.base)
     direction = direction or (found.settings.direction(metric) if metric else "max")
-    best_on_base = judge.best_on_base(found.base_items, metric, direction)
-    baseline = judge.find_baseline(found.settings, found.base_items, list(new.values()))
+    best_on_base = judge.best_on_base(found.base, metric, direction)
+    baseline = judge.find_baseline(found.settings, found.base, list(new.values()))
     best_value = query.metric_value(best_on_base, metric) if best_on_base and metric else None
     baseline_value = query.metric_value(baseline, metric) if baseline and metric else None
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from ledger.core.config import Config
 from ledger.read import query
-from ledger.read.api import Item
+from ledger.read.api import RevisionRuns
 from ledger.read.known import Known
 from ledger.views.review.model import Entry, usable
 
@@ -27,51 +27,54 @@ def delta(value: float | None, reference: float | None) -> float | None:
 
 
 def choose_metric(
-    asked: str | None, settings: Config, everyone: list[dict[str, Any]]
+    asked: str | None, settings: Config, new: list[dict[str, Any]], base: RevisionRuns
 ) -> tuple[str | None, list[str], bool]:
-    """(the metric to judge by, the metrics every finished run shares, whether the metric is
-    that one shared metric because none was asked for or set). A metric asked for that no
-    run has is refused with the close matches."""
+    """(the metric to judge by, the metrics every finished run shares (the new ones and
+    BASE's), whether the metric is that one shared metric because none was asked for or
+    set). A metric asked for that no run has is refused with the close matches."""
     if asked:
         names = Known()
-        for rec in everyone:
+        for rec in new:
             names.add_head(rec)
+        runs, metrics = base.metric_counts()
+        names.runs += runs
+        names.names["metric"].update(metrics)
         names.check("metric", asked)
     metric = asked or settings.primary_metric
-    shared = shared_metrics(everyone)
+    shared = shared_metrics(new, base)
     inferred = not metric and len(shared) == 1
     return (shared[0] if inferred else metric), shared, inferred
 
 
-def shared_metrics(records: list[dict[str, Any]]) -> list[str]:
-    """The metrics every finished run among `records` has, sorted."""
-    names = [set(rec.get("metrics") or {}) for rec in records if rec.get("status") == "finished"]
+def shared_metrics(new: list[dict[str, Any]], base: RevisionRuns) -> list[str]:
+    """The metrics every finished run has, among the new runs and BASE's, sorted."""
+    names = [set(rec.get("metrics") or {}) for rec in new if rec.get("status") == "finished"]
+    finished, counts = base.metric_counts("finished")
+    if finished:
+        names.append({name for name, count in counts.items() if count == finished})
     return sorted(set.intersection(*names)) if names else []
 
 
-def best_on_base(base_items: list[Item], metric: str | None, direction: str) -> dict[str, Any] | None:
-    """BASE's best finished run on the metric (ranked by the heads; one record is read)."""
+def best_on_base(base: RevisionRuns, metric: str | None, direction: str) -> dict[str, Any] | None:
+    """BASE's best finished run on the metric (ranked from its column; one record is read)."""
     if not metric:
         return None
-    finished = [i for i in base_items if i.head.get("status") == "finished"]
-    ranked = query.best(finished, metric, direction, 1, key=lambda i: i.head)
-    if ranked and usable(query.metric_value(ranked[0].head, metric)):
-        return ranked[0].record
-    return None
+    found = base.best_finished(metric, direction)
+    return found.record if found is not None else None
 
 
-def find_baseline(settings: Config, base_items: list[Item], new: list[dict[str, Any]]) -> dict[str, Any] | None:
+def find_baseline(settings: Config, base: RevisionRuns, new: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The baseline named in ledger.yaml (BASE's runs by id order, then the new ones), else
-    BASE's newest run flagged `baseline: true` (the heads decide; one record is read)."""
+    BASE's newest run flagged `baseline: true` (one record is read)."""
     name = settings.baseline
     if name:
-        for item in base_items:
-            if item.head["id"] == name or item.head.get("name") == name:
-                return item.record
+        named = base.named(name)
+        if named:
+            return named[0].record
         for rec in new:
             if rec["id"] == name or rec.get("name") == name:
                 return rec
-    flagged = [i for i in base_items if i.head.get("baseline") is True]
+    flagged = base.flagged()
     if not flagged:
         return None
     return max(flagged, key=lambda i: (i.head.get("started_at") or "", i.head["id"])).record

@@ -4,8 +4,10 @@ The runs under review are the records added or changed between the merge base of
 HEAD and HEAD itself (the files `git diff BASE...HEAD` shows: `api.changed_since_fork`), so
 runs that landed on BASE after the branch was cut are not mistaken for the branch's own.
 They are untrusted: each is checked as the read path checks any record, and one that cannot
-be read is reported with why. BASE's runs come from the read path's one reader (its cache
-and tree summary): their small heads decide, whole records are read only when needed.
+be read is reported with why. BASE's runs come from the read path's one reader: what the
+review asks of them (their metrics, the best finished run, the baseline) is answered from
+BASE's tree summary, so a review costs about what a leaderboard does, however many runs
+BASE has; whole records are read only for the best run and the baseline.
 
 The settings (primary metric, directions, baseline) come from BASE's ledger.yaml when it has
 them: the branch under review cannot move the goalposts it is judged by.
@@ -21,7 +23,7 @@ from ledger.core.config import Config
 from ledger.core.workspace import Workspace
 from ledger.errors import LedgerError
 from ledger.read import api
-from ledger.read.api import Item, Selection
+from ledger.read.api import Selection
 
 
 @dataclass(frozen=True)
@@ -37,11 +39,7 @@ class Compared:
     changed: frozenset[str]  # paths of the records the fork had already (the rest are added)
     invalid: dict[str, str]  # path -> why it cannot be read, for the branch's unreadable records
     removed: tuple[str, ...]  # run ids of the records the branch deleted
-    base_items: list[Item]  # BASE's runs, by id: heads now, whole records on first use
-
-    @property
-    def base_heads(self) -> list[dict[str, Any]]:
-        return [item.head for item in self.base_items]
+    base: api.RevisionRuns  # BASE's runs, asked about as a whole (its tree summary answers)
 
 
 def compared(ws: Workspace, base: str, head: str) -> Compared:
@@ -57,11 +55,10 @@ def compared(ws: Workspace, base: str, head: str) -> Compared:
     removed = sorted(run_id for run_id in map(record.run_id_from_path, changes.removed) if run_id)
     new, invalid = api.read_records(ws, touched, head)
     old, _ = api.read_records(ws, before, "base")
-    at_base = Selection(rev=base_commit, worktree=False)
-    base_items = sorted(api.scan_items(ws, at_base), key=lambda item: str(item.head["id"]))
+    base_runs = api.RevisionRuns(ws, Selection(rev=base_commit, worktree=False))
     return Compared(
         base_commit, head_commit, changes.fork, settings, new, old, frozenset(before), invalid,
-        tuple(removed), base_items,
+        tuple(removed), base_runs,
     )  # fmt: skip
 
 
