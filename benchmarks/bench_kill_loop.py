@@ -135,6 +135,14 @@ def _in_commit(procs: list[psutil.Process]) -> bool:
     return False
 
 
+def _is_watchdog(proc: psutil.Process) -> bool:
+    """`ledger run`'s own watchdog (it stops the child when ledger dies): not a target."""
+    try:
+        return "ledger-watchdog" in proc.cmdline()
+    except psutil.Error:
+        return False
+
+
 def _is_ledger(proc: psutil.Process) -> bool:
     try:
         cmd = proc.cmdline()
@@ -160,7 +168,7 @@ def kill(p: Plan, proc: subprocess.Popen[bytes], rng: random.Random) -> str:
         os.killpg(proc.pid, signal.SIGKILL)
         return "group"
     if p.target == "child":
-        kids = [c for c in _tree(proc.pid) if not _is_git(c)]
+        kids = [c for c in _tree(proc.pid) if not _is_git(c) and not _is_watchdog(c)]
         # In a sweep, a point's `ledger run` or the user's command below it.
         if kids:
             victim = rng.choice(kids)
