@@ -3,21 +3,31 @@ repository changes.
 
 Each request asks for `snapshot()`. A cheap fingerprint of what the records depend on (the
 refs read, the mtimes of the record folders, the git index, the uncommitted and running
-record files) decides whether the last snapshot still holds; when it does not, the runs are
-read again through `ledger.runs()` (whose own cache makes that a warm read). `live_token()`
-adds the sidecars of running runs, so a page can poll every two seconds for the price of
-a few `stat` calls and one `git rev-parse`.
+record files) decides whether the last snapshot still holds. When it does not, only what
+changed is read again, through `ledger.read.api`:
+- the committed runs, once per commit: `api.newest`, which over one revision makes each run
+  only when it is asked for, so a first page over 100,000 runs reads their order and
+  statuses from the tree summary and 50 heads, not 100,000;
+- the working tree's new and changed records, each time one changes (a running run
+  rewrites its record every few seconds), laid over the committed ones (`layout.py`).
+`live_token()` adds the sidecars of running runs, so a page can poll every two seconds for
+the price of a few `stat` calls and one `git rev-parse`.
+
+Memory stays bounded: a pass over every run (a filter, a sort, a column) makes each run
+for itself and drops it (`peek`, `wholes`); what a snapshot keeps is per-run lists of
+values (statuses, sort columns, filter answers), a few memos, and the runs a page of their
+own showed.
 """
 
 from __future__ import annotations
 
-import gc
 import hashlib
+import json
 import threading
 import time
 import warnings
-from collections import OrderedDict
-from collections.abc import Callable
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,55 +37,123 @@ from ledger.core import record
 from ledger.core.workspace import Workspace
 from ledger.errors import LedgerWarning
 from ledger.read import api, liveness
-from ledger.read.records import Item, scan_entries
-from ledger.read.sources import Selection, worktree_entries
+from ledger.read.records import Item
+from ledger.read.sources import Selection
+from ledger.ui.layout import Layout
 
 MEMO_SIZE = 32
-# After a snapshot is read, a background thread decodes the whole records of the newest
-# WARM_RUNS runs while the app is idle, so a later filter or sort on params does not pay for
-# it (the first page never waits for this: it needs only the small heads).
-WARM_RUNS = 20_000
-QUIET_S = 0.25
+
+
+def _newest_key(item: Item) -> tuple[str, str]:
+    return str(item.head.get("started_at") or ""), str(item.head["id"])
+
+
+@dataclass
+class Committed:
+    """The committed runs of one state of the refs, newest first."""
+
+    key: str
+    runs: Sequence[Item]
+    statuses: list[str | None]
+    skipped: list[str]
+    running: list[int] = field(default_factory=list)  # positions of runs shown as running
+
+    def __post_init__(self) -> None:
+        self.running = [i for i, status in enumerate(self.statuses) if status == "running"]
 
 
 @dataclass
 class Snapshot:
-    """The runs at one repository state, newest first, with their shown status."""
+    """The runs at one repository state, newest first, with their shown status (a dead
+    `running` run is crashed). Positions index the table's order."""
 
     token: str
-    items: list[Item]
-    heads: list[dict[str, Any]]  # the small head of each run, status as shown (crashed)
+    committed: Committed
+    layout: Layout
     skipped: list[str]
-    _index: dict[str, int] | None = None
+    statuses: list[str | None]  # each run's status as shown
+    counts: dict[str, int]  # runs per shown status
     watch: list[Path] = field(default_factory=list)  # files whose change means "read again"
     live: list[Path] = field(default_factory=list)  # sidecars of running runs
     running: list[int] = field(default_factory=list)  # positions of runs shown as running
-    statuses: dict[str, int] = field(default_factory=dict)  # runs per shown status
-    stale: bool = False  # set when a newer snapshot replaces this one
-    warmed: threading.Event = field(default_factory=threading.Event)  # whole records decoded
     _memo: OrderedDict[Any, Any] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def __len__(self) -> int:
+        return len(self.layout)
+
+    def item(self, position: int) -> Item:
+        """The run at `position`, kept by the snapshot (for a run's own page: its record,
+        once read, stays with it)."""
+        committed, added = self.layout.locate(position)
+        return added if added is not None else self.committed.runs[committed]
+
+    def peek(self, position: int) -> Item:
+        """The run at `position`, made for the caller only (a pass over every run keeps none)."""
+        committed, added = self.layout.locate(position)
+        return added if added is not None else api.peek(self.committed.runs, committed)
+
+    def head(self, position: int) -> dict[str, Any]:
+        return self.peek(position).head
+
     def record(self, position: int) -> dict[str, Any]:
         """The whole record at `position`, as the read path shows it (a dead run is crashed)."""
-        return self.items[position].record
+        return self.item(position).record
+
+    def heads(self, positions: Iterable[int]) -> Iterator[tuple[int, dict[str, Any]]]:
+        """(position, small head) for each position, read for this caller only."""
+        located = [(position, *self.layout.locate(position)) for position in positions]
+        found = api.heads(self.committed.runs, [c for _, c, added in located if added is None])
+        for position, _, added in located:
+            yield position, (next(found) if added is None else added.head)
+
+    def wholes(
+        self, positions: Iterable[int], may_match: Callable[[bytes], bool] | None = None
+    ) -> Iterator[tuple[int, dict[str, Any]]]:
+        """(position, whole record) for each position, decoded for this caller only. With
+        `may_match`, a run whose record JSON (as cached) it refuses is skipped undecoded."""
+        located = [(position, *self.layout.locate(position)) for position in positions]
+        raws = api.record_jsons(self.committed.runs, [c for _, c, added in located if added is None])
+        for position, _, added in located:
+            raw = next(raws) if added is None else None
+            if raw is not None:
+                if may_match is not None and not may_match(raw):
+                    continue
+                rec = json.loads(raw)
+                if isinstance(rec, dict):
+                    yield position, rec
+                    continue
+            yield position, self.peek(position).record
 
     def find(self, ref: str) -> int | None:
         """The position of a run by id (or unique id prefix, or unique name)."""
-        index = self.index
-        if ref in index:
-            return index[ref]
-        matches = [i for run_id, i in index.items() if run_id.startswith(ref)]
-        if not matches:
-            matches = [i for i, head in enumerate(self.heads) if head.get("name") == ref]
-        return matches[0] if len(matches) == 1 else None
 
-    @property
-    def index(self) -> dict[str, int]:
-        """Position by run id (built on first use: the first page does not need it)."""
-        if self._index is None:
-            self._index = {str(h["id"]): i for i, h in enumerate(self.heads)}
-        return self._index
+        def compute() -> int | None:
+            for first, _, _, added in self.layout.pieces:
+                if added is not None and added.head["id"] == ref:
+                    return first
+            at = api.positions(self.committed.runs, [ref]).get(ref)
+            position = self.layout.position(at) if at is not None else None
+            if position is not None:
+                return position
+            ids, names = self._ids_and_names()
+            matches = [i for i, run_id in enumerate(ids) if run_id.startswith(ref)]
+            if not matches:
+                matches = [i for i, name in enumerate(names) if name == ref]
+            return matches[0] if len(matches) == 1 else None
+
+        found: int | None = self.memo(("find", ref), compute)
+        return found
+
+    def _ids_and_names(self) -> tuple[list[str], list[Any]]:
+        """Every run's id and name (a pass over the heads; only for a ref that is not an id)."""
+
+        def compute() -> tuple[list[str], list[Any]]:
+            pairs = [(str(h["id"]), h.get("name")) for _, h in self.heads(range(len(self)))]
+            return [p[0] for p in pairs], [p[1] for p in pairs]
+
+        found: tuple[list[str], list[Any]] = self.memo("ids-and-names", compute)
+        return found
 
     def memo(self, key: Any, compute: Callable[[], Any]) -> Any:
         """A small per-snapshot memo (filter results, sort orders, column values)."""
@@ -91,53 +169,20 @@ class Snapshot:
         return value
 
 
-def _without_gc(build: Callable[[], Snapshot]) -> Snapshot:
-    """Build a snapshot with the cyclic collector paused, then freeze what exists: a snapshot
-    is tens of thousands of acyclic objects (freed by reference counting when replaced), and
-    every collection would walk them all again for nothing (a third of a first page's time)."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        return build()
-    finally:
-        if was:
-            gc.enable()
-        gc.freeze()
-
-
-def _newest_first(items: list[Item]) -> list[Item]:
-    """Newest start first, then by id (as `ledger.runs()` orders them)."""
-    return sorted(items, key=lambda i: (i.head.get("started_at") or "", i.head["id"]), reverse=True)
-
-
-def _warm(repo: Repo, snap: Snapshot) -> None:
-    """Decode whole records ahead of need (newest first), only while no request came in the
-    last QUIET_S seconds, so it never slows a page; stops when a newer snapshot replaces it."""
-    try:
-        position = 0
-        items = snap.items[:WARM_RUNS]
-        while position < len(items):
-            if snap.stale:
-                return
-            if time.monotonic() - repo.last_request < QUIET_S:
-                time.sleep(QUIET_S)
-                continue
-            for item in items[position : position + 64]:
-                try:
-                    item.record  # noqa: B018 - decoded once, kept on the item
-                except Exception:  # noqa: BLE001 - a damaged record is reported when a request reads it
-                    continue
-            position += 64
-    finally:
-        snap.warmed.set()
-
-
 def _stat(path: Path) -> str:
     try:
         st = path.stat()
     except OSError:
         return "-"
     return f"{st.st_mtime_ns}:{st.st_size}"
+
+
+def _caught(read: Callable[[], Any]) -> tuple[Any, list[str]]:
+    """What `read` returns, and the bad records it warned about (shown, not printed)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", LedgerWarning)
+        found = read()
+    return found, [str(w.message) for w in caught if issubclass(w.category, LedgerWarning)]
 
 
 class Repo:
@@ -152,7 +197,7 @@ class Repo:
         self.all_branches = all_branches
         self._git_dir = gitstore.git_dir(ws.root)
         self._snapshot: Snapshot | None = None
-        self._committed: tuple[str, list[Item], list[str]] | None = None
+        self._committed: Committed | None = None
         self.committed_reads = 0  # how often the committed runs were read (for tests, benchmarks)
         self.last_request = 0.0  # monotonic time of the last snapshot() call
         self._lock = threading.Lock()
@@ -170,18 +215,22 @@ class Repo:
         except OSError:
             return [top]
 
-    def _tokens(self) -> tuple[str, str]:
-        """(what the committed runs depend on, what the uncommitted ones depend on)."""
+    def _tokens(self) -> tuple[str, str, str]:
+        """(the refs read, the liveness of the committed runs shown running, what the
+        uncommitted runs depend on)."""
         refs = gitstore.ref_tips(self.root, self.rev, self.all_branches)
+        committed = self._committed
+        # A committed `running` run whose process died is shown as crashed: ask each time.
+        alive = "".join(_dead(committed.runs[i]) for i in committed.running) if committed is not None else ""
         if self.rev is not None:  # a revision: no working tree
-            return refs, ""
+            return refs, alive, ""
         parts = [_stat(self._git_dir / "index"), *(_stat(p) for p in self._folders())]
         snap = self._snapshot
         if snap is not None:
             parts += [_stat(p) for p in snap.watch]
             # A process can die without touching a file: ask again each time (a kill(pid, 0)).
-            parts += [str(liveness.is_dead(snap.items[i].record)) for i in snap.running]
-        return refs, hashlib.sha1("\n".join(parts).encode()).hexdigest()
+            parts += [_dead(snap.item(i)) for i in snap.running if snap.layout.locate(i)[1] is not None]
+        return refs, alive, hashlib.sha1("\n".join(parts).encode()).hexdigest()
 
     def live_token(self, snap: Snapshot | None = None) -> str:
         """Changes when the runs change or a running run logs something."""
@@ -193,8 +242,8 @@ class Repo:
 
     def snapshot(self) -> Snapshot:
         self.last_request = time.monotonic()
-        refs, work = self._tokens()
-        token = hashlib.sha1(f"{refs}\n{work}".encode()).hexdigest()
+        refs, alive, work = self._tokens()
+        token = hashlib.sha1(f"{refs}\n{alive}\n{work}".encode()).hexdigest()
         snap = self._snapshot
         if snap is not None and snap.token == token:
             return snap
@@ -202,66 +251,59 @@ class Repo:
             snap = self._snapshot
             if snap is not None and snap.token == token:
                 return snap
-            if snap is not None:
-                snap.stale = True
-            snap = _without_gc(lambda: self._read(token, refs))
+            snap = self._read(token, refs, refs + alive)
             self._snapshot = snap
-        threading.Thread(target=_warm, args=(self, snap), name="ledger-ui-warm", daemon=True).start()
         return snap
 
-    def _scan(self, selection: Selection | None, found: list[Any] | None = None) -> tuple[list[Item], list[str]]:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", LedgerWarning)
-            if found is not None:
-                items = [self._shown(item) for item in scan_entries(self.ws, found)] if found else []
-            else:
-                items = list(api.scan_items(self.ws, selection))
-        return items, [str(w.message) for w in caught if issubclass(w.category, LedgerWarning)]
+    def _read_committed(self, refs: str) -> Committed:
+        selection = Selection(rev=self.rev, all_branches=self.all_branches, worktree=False)
 
-    def _shown(self, item: Item) -> Item:
-        """A dead `running` run as the read path shows it: `crashed`, with what its journal holds
-        (`ledger.runs()` does the same for the runs it scans)."""
-        if item.head.get("status") != "running" or not liveness.is_dead(item.record):
-            return item
-        return item.shown_as(liveness.crashed_view(self.ws, item.record))
+        def read() -> tuple[Sequence[Item], list[str | None]]:
+            runs = api.newest(self.ws, selection)
+            return runs, api.statuses(runs)
 
-    def _read(self, token: str, refs: str) -> Snapshot:
-        if self._committed is None or self._committed[0] != refs:
-            selection = Selection(rev=self.rev, all_branches=self.all_branches, worktree=False)
-            found, problems = self._scan(selection)
-            self._committed = (refs, _newest_first(found), problems)
-            self.committed_reads += 1
-        _, committed, skipped = self._committed
-        uncommitted: list[Item] = []
-        if self.rev is None:
-            uncommitted, more = self._scan(None, worktree_entries(self.ws))
-            skipped = [*skipped, *more]
-        items = committed
-        if uncommitted:
-            by_id = {str(item.head["id"]): item for item in committed}
-            for item in uncommitted:  # the newest version of a run wins, as one scan decides
-                run_id = str(item.head["id"])
-                old = by_id.get(run_id)
-                if old is None or not (item.head.get("status") == "running" and old.head.get("status") != "running"):
-                    by_id[run_id] = item
-            items = _newest_first(list(by_id.values()))
-        heads = []
-        watch: list[Path] = []
-        running: list[Path] = []
-        alive: list[int] = []
-        statuses: dict[str, int] = {}
-        for position, item in enumerate(items):
-            head = item.head
-            status = str(head.get("status"))
-            if item.origin == "worktree":
-                watch.append(self.root / item.path)
-            if status == "running":
-                sidecar = self.root / record.sidecar_dir(str(head["id"]))
-                running += [sidecar / "series.tsv", sidecar / "events.jsonl"]
-                alive.append(position)
-            heads.append(head)
-            statuses[status] = statuses.get(status, 0) + 1
-        return Snapshot(
-            token, items, heads, skipped, watch=watch, live=running, running=alive,
-            statuses=dict(sorted(statuses.items())),
-        )  # fmt: skip
+        (runs, statuses), skipped = _caught(read)
+        self.committed_reads += 1
+        found = Committed(refs, runs, statuses, skipped)
+        # As _tokens will see it while its running runs live (they were alive when read;
+        # a death found later reads them again).
+        found.key = refs + "0" * len(found.running)
+        return found
+
+    def _read(self, token: str, refs: str, key: str) -> Snapshot:
+        # git lists the working tree's changes (stat-ing every record file) meanwhile.
+        finish = api.start_overlay(self.ws) if self.rev is None else None
+        try:
+            committed = self._committed
+            if committed is None or committed.key != key:
+                committed = self._committed = self._read_committed(refs)
+        except BaseException:
+            if finish is not None:
+                finish([])  # waited for: no git process is left behind
+            raise
+        added: list[Item] = []
+        replaced: list[int] = []
+        skipped = list(committed.skipped)
+        if finish is not None:
+            (added, replaced), more = _caught(lambda: finish(committed.runs))
+            skipped += more
+        runs = committed.runs
+        layout = Layout(len(runs), added, replaced, lambda c: _newest_key(api.peek(runs, c)), _newest_key)
+        statuses = layout.merged(committed.statuses, lambda item: _status(item.head))
+        counts = Counter(str(status) for status in statuses)
+        snap = Snapshot(token, committed, layout, skipped, statuses, dict(sorted(counts.items())))
+        snap.watch = [self.root / item.path for item in added]
+        snap.running = [i for i, status in enumerate(statuses) if status == "running"]
+        for i in snap.running:
+            sidecar = self.root / record.sidecar_dir(str(snap.item(i).head["id"]))
+            snap.live += [sidecar / "series.tsv", sidecar / "events.jsonl"]
+        return snap
+
+
+def _dead(item: Item) -> str:
+    return "1" if liveness.is_dead(item.record) else "0"
+
+
+def _status(head: dict[str, Any]) -> str | None:
+    status = head.get("status")
+    return status if isinstance(status, str) else None

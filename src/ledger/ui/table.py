@@ -1,21 +1,28 @@
 """The runs table: columns, filter, sort and one page, over a snapshot.
 
-The default view (newest first, head columns) reads only the small head of each run, so a
-first page over 100,000 runs costs one pass over the heads. A filter or a sort on a field
-outside the head loads whole records once per snapshot; results are memoised per snapshot
-(dropped when the repository changes), so paging and re-sorting are instant.
+The default view (newest first, head columns) reads the order and statuses the snapshot
+has and the heads of the 50 runs shown, so a first page over 100,000 runs costs about what
+50 runs cost. A filter or sort reads every run once per snapshot, each run made for the
+pass and dropped (memory stays bounded): a filter on head fields reads heads; one on
+params or tags decodes whole records only for the runs that can still match
+(`prefilter.py`: head conditions first, then the text the record must hold). Results
+(matching positions, sort orders, column values) are memoised per snapshot, dropped when
+the repository changes, so paging and re-sorting are instant.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ledger.core.fields import flatten
 from ledger.read.api import HEAD_FIELDS
-from ledger.read.filter import compile_filter
+from ledger.read.filter import Filter, compile_filter
 from ledger.read.known import Known
+from ledger.ui import prefilter
 from ledger.ui.state import Snapshot
 from ledger.views.plot.data import lookup
 
@@ -65,53 +72,116 @@ class Query:
     def __init__(self, snap: Snapshot):
         self.snap = snap
 
-    def _source(self, position: int, whole: bool) -> dict[str, Any]:
-        return self.snap.record(position) if whole else self.snap.heads[position]
-
-    def matching(self, where: str | None) -> list[int]:
-        """Positions of the runs that pass `where` (FilterError on a bad expression)."""
+    def matching(self, where: str | None) -> Sequence[int]:
+        """Positions of the runs that pass `where` (FilterError on a bad expression; a
+        metric, param or tag no run has is an UnknownField naming the close matches, as
+        for `ledger ls --where`)."""
         if not where or not where.strip():
-            return list(range(len(self.snap.items)))
+            return range(len(self.snap))
         found = compile_filter(where)
-        whole = not found.fields <= HEAD_FIELDS
-        self.check_names(found.refs)
 
         def compute() -> list[int]:
-            return [i for i in range(len(self.snap.items)) if found(self._source(i, whole))]
+            seen = Known()
+            rows = self._passing(found, seen)
+            self.check_names(found.refs, seen)
+            return rows
 
         result: list[int] = self.snap.memo(("where", where.strip()), compute)
         return result
 
-    def check_names(self, refs: frozenset[tuple[str, str]]) -> None:
+    def _passing(self, found: Filter, seen: Known) -> list[int]:
+        """The positions that pass `found`; `seen` learns the names the runs read had (until
+        it knows every name `found` refers to)."""
+        snap = self.snap
+        everyone: Iterable[int] = range(len(snap))
+        metrics = {ref for ref in found.refs if ref[0] == "metric"}
+        others = set(found.refs - metrics)
+        if found.fields <= HEAD_FIELDS:
+            rows = []
+            for i, head in snap.heads(everyone):
+                if metrics:
+                    seen.add_head(head)
+                    metrics = {ref for ref in metrics if not seen.has(*ref)}
+                if found(head):
+                    rows.append(i)
+            return rows
+        plan = prefilter.plan(found)
+        if plan.on_head:
+            candidates = []
+            for i, head in snap.heads(everyone):
+                if metrics:
+                    seen.add_head(head)
+                    metrics = {ref for ref in metrics if not seen.has(*ref)}
+                if all(part(head) for part in plan.on_head):
+                    candidates.append(i)
+            everyone = candidates
+        rows = []
+        for i, rec in snap.wholes(everyone, plan.may_match if plan.needles else None):
+            if others:
+                seen.add_record(rec)
+                others = {ref for ref in others if not seen.has(*ref)}
+            if found(rec):
+                rows.append(i)
+        return rows
+
+    def check_names(self, refs: frozenset[tuple[str, str]], seen: Known | None = None) -> None:
         """A metric, param or tag that no run has is an error naming the close matches, as
-        for `--where` on the command line (the library's `Known`, per snapshot)."""
-        if not refs:
+        for `--where` on the command line (the library's `Known`). A name the runs read so
+        far had is known; another is looked for run by run (usually the first has it); the
+        names of every run are gathered only to tell a typo's close matches."""
+        if not refs or not len(self.snap):
             return
-        whole = any(kind != "metric" for kind, _ in refs)
+        for kind, name in sorted(refs):
+            if seen is not None and seen.has(kind, name):
+                continue
+            if not self.snap.memo(("has", kind, name), functools.partial(self._somewhere, kind, name)):
+                self._everything(kind != "metric").check(kind, name)
+
+    def _somewhere(self, kind: str, name: str) -> bool:
+        """Whether any run has the metric, param or tag (newest first, stopping at the first)."""
+        known = Known()
+        if kind == "metric":
+            for _, head in self.snap.heads(range(len(self.snap))):
+                known.add_head(head)
+                if known.has(kind, name):
+                    return True
+            return False
+        for _, rec in self.snap.wholes(range(len(self.snap))):
+            known.add_record(rec)
+            if known.has(kind, name):
+                return True
+        return False
+
+    def _everything(self, whole: bool) -> Known:
+        """The names every run has (for a typo's close matches)."""
 
         def compute() -> Known:
             known = Known()
-            for i, head in enumerate(self.snap.heads):
+            for _, head in self.snap.heads(range(len(self.snap))):
                 known.add_head(head)
-                if whole:
-                    known.add_record(self.snap.record(i))
+            if whole:
+                for _, rec in self.snap.wholes(range(len(self.snap))):
+                    known.add_record(rec)
             return known
 
         known: Known = self.snap.memo(("known", whole), compute)
-        for kind, name in sorted(refs):
-            known.check(kind, name)
+        return known
 
     def column(self, column: str) -> list[Any]:
-        """Every run's value of one column (memoised per snapshot)."""
+        """Every run's value of one column (memoised per snapshot: the values, not the runs)."""
 
         def compute() -> list[Any]:
-            whole = needs_record(column)
-            return [value(self._source(i, whole), column) for i in range(len(self.snap.items))]
+            if not needs_record(column):
+                return [value(head, column) for _, head in self.snap.heads(range(len(self.snap)))]
+            values: list[Any] = [None] * len(self.snap)
+            for i, rec in self.snap.wholes(range(len(self.snap))):
+                values[i] = value(rec, column)
+            return values
 
         result: list[Any] = self.snap.memo(("column", column), compute)
         return result
 
-    def ordered(self, where: str | None, sort: str | None, descending: bool) -> list[int]:
+    def ordered(self, where: str | None, sort: str | None, descending: bool) -> Sequence[int]:
         rows = self.matching(where)
         if not sort or sort == "started_at" and descending:
             return rows  # the snapshot is newest first already
@@ -134,21 +204,22 @@ class Query:
         rows = self.ordered(where, sort, descending)
         limit = max(1, min(limit, MAX_PAGE))
         offset = max(0, min(offset, max(0, len(rows) - 1)))
+        shown = list(rows[offset : offset + limit])
+        whole = dict(self.snap.wholes(shown)) if any(needs_record(c) for c in columns) else {}
         out = []
-        whole = any(needs_record(c) for c in columns)
-        for i in rows[offset : offset + limit]:
-            head = self.snap.heads[i]
-            rec = self.snap.record(i) if whole else head
-            out.append({"id": head["id"], "status": head.get("status"), "cells": [value(rec, c) for c in columns]})
-        return {"total": len(rows), "runs": len(self.snap.items), "offset": offset, "limit": limit,
+        for i in shown:
+            head = self.snap.head(i)
+            rec = whole.get(i, head)
+            out.append({"id": head["id"], "status": self.snap.statuses[i], "cells": [value(rec, c) for c in columns]})
+        return {"total": len(rows), "runs": len(self.snap), "offset": offset, "limit": limit,
                 "columns": columns, "rows": out, "counts": self.counts(where)}  # fmt: skip
 
     def counts(self, where: str | None) -> dict[str, int]:
         if not where or not where.strip():
-            return self.snap.statuses
+            return self.snap.counts
 
         def compute() -> dict[str, int]:
-            return dict(sorted(Counter(str(self.snap.heads[i].get("status")) for i in self.matching(where)).items()))
+            return dict(sorted(Counter(str(self.snap.statuses[i]) for i in self.matching(where)).items()))
 
         result: dict[str, int] = self.snap.memo(("counts", where), compute)
         return result
@@ -160,12 +231,11 @@ def available_columns(snap: Snapshot) -> dict[str, list[str]]:
 
     def compute() -> dict[str, list[str]]:
         metrics: set[str] = set()
-        for head in snap.heads:
+        for _, head in snap.heads(range(len(snap))):
             metrics.update((head.get("metrics") or {}).keys())
         params: set[str] = set()
         tags: set[str] = set()
-        for i in range(min(SAMPLE, len(snap.items))):
-            rec = snap.items[i].record
+        for _, rec in snap.wholes(range(min(SAMPLE, len(snap)))):
             params.update(flatten(rec.get("params") or {}).keys())
             tags.update((rec.get("tags") or {}).keys())
         return {

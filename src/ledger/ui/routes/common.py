@@ -43,7 +43,7 @@ def run_item(request: Request) -> tuple[Snapshot, int, Item]:
     position = snap.find(ref)
     if position is None:
         raise RunNotFound(not_served(request, ref))
-    return snap, position, snap.items[position]
+    return snap, position, snap.item(position)
 
 
 def not_served(request: Request, ref: str) -> str:

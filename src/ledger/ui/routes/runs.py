@@ -15,7 +15,7 @@ from ledger.ui.state import Snapshot
 
 PAGE = 50
 EXTRA_METRICS = 3
-SAMPLE = 2000
+SAMPLE = 200  # the newest runs whose metrics name the default columns
 
 
 @api
@@ -23,13 +23,13 @@ def state(request: Request) -> Response:
     """Cheap to poll: changes when a run is added, changes, or a running run logs."""
     r = repo(request)
     snap = r.snapshot()
-    return Data({"token": r.live_token(snap), "runs": len(snap.items), "skipped": snap.skipped[:20]})
+    return Data({"token": r.live_token(snap), "runs": len(snap), "skipped": snap.skipped[:20]})
 
 
 def default_columns(request: Request, snap: Snapshot) -> list[str]:
     def compute() -> list[str]:
         counts: Counter[str] = Counter()
-        for head in snap.heads[:SAMPLE]:  # the newest runs' metrics (any other can be picked)
+        for _, head in snap.heads(range(min(SAMPLE, len(snap)))):  # the newest runs' metrics
             counts.update((head.get("metrics") or {}).keys())
         primary = repo(request).ws.config.primary_metric
         metrics = [primary] if primary else []
@@ -51,7 +51,7 @@ def meta(request: Request) -> Response:
         "experiment": config.experiment, "primary_metric": primary,
         "direction": config.direction(primary) if primary else None,
         "default_columns": default_columns(request, snap), "branch": state.branch,
-        "commit": state.commit, "rev": r.rev, "all": r.all_branches, "runs": len(snap.items),
+        "commit": state.commit, "rev": r.rev, "all": r.all_branches, "runs": len(snap),
         "skipped": snap.skipped[:20], "skipped_count": len(snap.skipped),
     })  # fmt: skip
 

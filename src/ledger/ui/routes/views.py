@@ -40,7 +40,7 @@ def compare(request: Request) -> Response:
     positions = _positions(request, refs)
     records = [snap.record(p) for p in positions]
     ws = repo(request).ws
-    names = [set(series.names(ws, snap.items[p])) for p in positions]
+    names = [set(series.names(ws, snap.item(p))) for p in positions]
     shared = sorted(set.union(*names))
     rows = [{"field": f, "values": v, "differs": d} for f, v, d in query.compare(records)]
     runs = [{"id": r["id"], "name": r.get("name"), "status": r.get("status")} for r in records]
@@ -52,7 +52,7 @@ def code_diff(request: Request) -> Response:
     a, b = (request.query_params.get(k) or "" for k in ("a", "b"))
     snap = repo(request).snapshot()
     pa, pb = _positions(request, [a, b])
-    return Data(files.code_diff(repo(request).ws, snap.items[pa], snap.items[pb]))
+    return Data(files.code_diff(repo(request).ws, snap.item(pa), snap.item(pb)))
 
 
 @api
@@ -61,8 +61,7 @@ def chart_data(request: Request) -> Response:
     snap = r.snapshot()
     q = request.query_params
     rows = table.Query(snap).matching(q.get("where"))
-    sample = rows[:CHART_RUNS]
-    records = [snap.record(i) for i in sample]
+    records = [rec for _, rec in snap.wholes(rows[:CHART_RUNS])]  # for this request only
     metric = q.get("metric") or r.ws.config.primary_metric or next(iter(charts.common_metrics(records)), None)
     if metric is None:
         return Data({"runs": len(rows), "charted": 0, "metrics": [], "params": []})
@@ -131,7 +130,7 @@ def report(request: Request) -> Response:
 
     r = repo(request)
     snap = r.snapshot()
-    loaded = sorted((item.loaded() for item in snap.items), key=lambda i: i.record["id"])
+    loaded = sorted((snap.peek(i).loaded() for i in range(len(snap))), key=lambda i: i.record["id"])
     with warnings.catch_warnings(record=True):
         warnings.simplefilter("always", LedgerWarning)
         built = report_build.build(r.ws, loaded)
