@@ -1,6 +1,7 @@
 """`ledger ui` in a real browser (Debian's Chromium driven by Playwright): the table, filter
 and sort, a run with its charts drawn, compare, a running run updating by itself; no
-request leaves the local server and no dialog ever fires (hostile names stay text)."""
+request leaves the local server, no dialog ever fires (hostile names stay text) and the
+console shows no error (a style or script the CSP refused would be one)."""
 
 from __future__ import annotations
 
@@ -22,16 +23,19 @@ TIMEOUT = 30_000
 
 
 class Watch:
-    """Every request the browser makes, and every dialog it opens."""
+    """Every request the browser makes, every dialog it opens, every console error."""
 
     def __init__(self) -> None:
         self.requests: list[str] = []
         self.dialogs: list[str] = []
+        self.errors: list[str] = []
 
     def page(self, browser: Any) -> Any:
         page = browser.new_page()
         page.set_default_timeout(TIMEOUT)
         page.on("request", lambda request: self.requests.append(request.url))
+        page.on("console", lambda message: self.errors.append(message.text) if message.type == "error" else None)
+        page.on("pageerror", lambda error: self.errors.append(f"uncaught: {error}"))
 
         def dialog(d: Any) -> None:
             self.dialogs.append(d.message)
@@ -53,6 +57,16 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str
             u for u in watch.requests if not u.startswith(url)
         ]
         assert watch.dialogs == []
+        assert watch.errors == []
+
+
+@pytest.fixture(autouse=True)
+def no_console_errors(served: tuple[Path, str, Any, Watch]) -> Iterator[None]:
+    """Each test ends with a console free of errors (the test that provokes a refused
+    request takes its one expected message out itself)."""
+    yield
+    errors, served[3].errors[:] = list(served[3].errors), []
+    assert errors == []
 
 
 def names(page: Any) -> list[str]:
@@ -87,6 +101,9 @@ def test_table_filter_sort_and_hostile_names(served: tuple[Path, str, Any, Watch
     loaded(page, before)
     assert "bad --where expression" in page.inner_text("#where-error")
     assert names(page) == ["rf-seed2", "rf-seed1"]  # the last good answer stays
+    refused = "Failed to load resource: the server responded with a status of 400 (Bad Request)"
+    assert watch.errors == [refused]  # the bad filter's answer, and nothing else
+    watch.errors.clear()
 
     before = page.evaluate("document.body.dataset.loaded")
     page.fill("#where", "")

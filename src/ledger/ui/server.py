@@ -66,10 +66,11 @@ def serve(
     except ImportError:
         raise LedgerError("`ledger ui` needs its web stack: pip install 'ledger-ml[ui]'") from None
     from ledger.ui.app import create_app
-    from ledger.ui.routes.pages import plotly_bundle
+    from ledger.ui.routes.pages import plotly_bundle, plotly_styles
     from ledger.ui.state import Repo
 
     plotly_bundle()  # fail now, not at the first chart
+    plotly_styles()  # read once, before the first page
     repo = Repo(Workspace.find(root), rev=rev, all_branches=all_branches)
     repo.snapshot()  # a bad --rev fails here, with its message; the first page is then warm
     sock = bind(host, port)

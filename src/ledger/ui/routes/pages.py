@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -35,8 +36,30 @@ def plotly_bundle() -> Path:
     return path
 
 
+# plotly.js adds its maps' stylesheet as an inline <style id=...> unless an element with that
+# id exists; our CSP refuses inline styles. So the page links that stylesheet as a file of
+# ours under the same id, and plotly.js leaves it be (no inline style, no console error).
+_INLINE_STYLE = re.compile(
+    r'document\.getElementById\("([0-9a-f]{16,64})"\)\)\{var (\w+)=document\.createElement\("style"\);'
+    r'\2\.id="\1",\2\.textContent=\'([^\'\\]*)\''
+)
+
+
+@functools.lru_cache(maxsize=1)
+def plotly_styles() -> dict[str, bytes]:
+    """The stylesheets plotly.js would add inline, by element id, read from its bundle."""
+    text = plotly_bundle().read_text("utf-8")
+    return {m.group(1): m.group(3).encode("utf-8") for m in _INLINE_STYLE.finditer(text)}
+
+
+def _links() -> str:
+    return "".join(
+        f'<link rel="stylesheet" id="{name}" href="/static/plotly-style-{name}.css">\n' for name in plotly_styles()
+    )
+
+
 def _page(name: str) -> Response:
-    html = _template().replace("{{title}}", TITLES[name]).replace("{{page}}", name)
+    html = _template().replace("{{title}}", TITLES[name]).replace("{{page}}", name).replace("{{styles}}", _links())
     return Response(html, media_type="text/html; charset=utf-8", headers={"cache-control": "no-store"})
 
 
@@ -68,6 +91,9 @@ def static(request: Request) -> Response:
     name = request.path_params["name"]
     if name == "plotly.min.js":
         return FileResponse(plotly_bundle(), media_type=STATIC_TYPES[".js"], headers={"cache-control": "max-age=3600"})
+    style = plotly_styles().get(name.removeprefix("plotly-style-").removesuffix(".css"))
+    if style is not None and name.startswith("plotly-style-"):
+        return Response(style, media_type=STATIC_TYPES[".css"], headers={"cache-control": "max-age=3600"})
     suffix = name[name.rfind(".") :] if "." in name else ""
     folder = resources.files("ledger.ui").joinpath("static")
     if "/" in name or suffix not in STATIC_TYPES or not folder.joinpath(name).is_file():
