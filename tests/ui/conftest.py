@@ -2,7 +2,7 @@
 that looks like a number or a boolean, quotes, backslashes, non-ASCII, lists, mappings,
 flat MLflow-style keys, NaN, missing fields), plus the working tree's own: a new run, a
 changed committed run, a running version of a finished run, and committed `running` runs
-whose process is alive or gone."""
+whose process is alive or gone, and a `feature` branch with runs of its own."""
 
 from __future__ import annotations
 
@@ -67,6 +67,11 @@ def build_many(root: Path) -> dict[str, str]:
     commit(root, *(awkward(n) for n in range(half)), message="first half")
     dead, alive = running(RUNS, alive=False), running(RUNS + 1, alive=True)
     commit(root, *(awkward(n) for n in range(half, RUNS)), dead, alive)
+    git(root, "checkout", "-q", "-b", "feature")  # runs only `--all` shows
+    changed_there = awkward(3)
+    changed_there["metrics"]["auc"] = 0.123
+    commit(root, *(awkward(n) for n in range(RUNS + 10, RUNS + 13)), changed_there, message="feature")
+    git(root, "checkout", "-q", "main")
     changed = awkward(20)
     changed["params"]["opt"] = "adam"
     changed["metrics"]["auc"] = 0.999

@@ -132,6 +132,20 @@ def test_order_statuses_and_the_working_tree_as_ledger_runs(many: Many) -> None:
     assert client.get(f"/api/run/{ids['new'][:20]}").json()["record"]["id"] == ids["new"]  # a unique prefix
 
 
+@pytest.mark.parametrize("rev, every", [(None, True), ("HEAD~1", False), ("main..feature", False)])
+def test_other_selections_answer_as_ledger_ls(many: Many, rev: str | None, every: bool) -> None:
+    root, _ = many
+    ws = Workspace(root)
+    client = TestClient(create_app(Repo(ws, rev=rev, all_branches=every), 8765), base_url=BASE)
+    selection = Selection(rev=rev, all_branches=every)
+    runs = ledger.runs(rev=rev, all=every, path=root)
+    page = client.get("/api/runs", params={"columns": "metrics.auc", "limit": 500}).json()
+    assert [row["id"] for row in page["rows"]] == runs.ids and len(runs) > 0
+    for where in ("params.opt = 'adam' and metrics.auc > 0.2", "params.model.depth > 4", "metrics.auc < 0.2"):
+        expected = newest_first(list(api.scan_items(ws, selection, where)))
+        assert ui_where(client, where) == expected, where
+
+
 def test_sorting_on_a_param_orders_every_run(many: Many) -> None:
     root, _ = many
     rows = client_for(root).get("/api/runs", params={"sort": "params.lr", "order": "asc", "columns": "params.lr",

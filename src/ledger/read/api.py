@@ -494,10 +494,12 @@ def statuses(runs: Sequence[Item]) -> list[str | None]:
 def peek(runs: Sequence[Item], position: int) -> Item:
     """The run at `position` (0 or more) made for this caller only: `runs` does not keep it,
     so a pass over every run leaves nothing behind (nor does its whole record, once read)."""
+    import copy
+
     from ledger.read import summary
 
     if not isinstance(runs, summary.Newest):
-        return runs[position]
+        return copy.copy(runs[position])  # its record, once read, goes with the copy
     made = runs.made.get(position)
     slot = runs.slots[position]
     if made is not None or not isinstance(slot, int):

@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-import time
 import warnings
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -41,7 +40,7 @@ from ledger.read.records import Item
 from ledger.read.sources import Selection
 from ledger.ui.layout import Layout
 
-MEMO_SIZE = 32
+MEMO_SIZE = 16  # filter answers, sort orders, columns: each up to a few MB at 100,000 runs
 
 
 def _newest_key(item: Item) -> tuple[str, str]:
@@ -199,7 +198,6 @@ class Repo:
         self._snapshot: Snapshot | None = None
         self._committed: Committed | None = None
         self.committed_reads = 0  # how often the committed runs were read (for tests, benchmarks)
-        self.last_request = 0.0  # monotonic time of the last snapshot() call
         self._lock = threading.Lock()
 
     @property
@@ -241,7 +239,6 @@ class Repo:
     # ------------------------------------------------------------------ the snapshot
 
     def snapshot(self) -> Snapshot:
-        self.last_request = time.monotonic()
         refs, alive, work = self._tokens()
         token = hashlib.sha1(f"{refs}\n{alive}\n{work}".encode()).hexdigest()
         snap = self._snapshot

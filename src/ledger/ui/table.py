@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import math
+from array import array
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -80,13 +81,13 @@ class Query:
             return range(len(self.snap))
         found = compile_filter(where)
 
-        def compute() -> list[int]:
+        def compute() -> array[int]:
             seen = Known()
             rows = self._passing(found, seen)
             self.check_names(found.refs, seen)
-            return rows
+            return array("q", rows)  # positions, 8 bytes each
 
-        result: list[int] = self.snap.memo(("where", where.strip()), compute)
+        result: array[int] = self.snap.memo(("where", where.strip()), compute)
         return result
 
     def _passing(self, found: Filter, seen: Known) -> list[int]:
@@ -188,14 +189,14 @@ class Query:
         if sort == "started_at":
             return rows[::-1]
 
-        def compute() -> list[int]:
+        def compute() -> array[int]:
             values = self.column(sort)
             present = [i for i in rows if not _missing(values[i])]
             absent = [i for i in rows if _missing(values[i])]
             present.sort(key=lambda i: _key(values[i]), reverse=descending)
-            return present + absent  # missing values last either way
+            return array("q", present + absent)  # missing values last either way
 
-        result: list[int] = self.snap.memo(("order", where, sort, descending), compute)
+        result: array[int] = self.snap.memo(("order", where, sort, descending), compute)
         return result
 
     def page(
