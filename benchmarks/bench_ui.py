@@ -2,20 +2,26 @@
 
     python benchmarks/bench_ui.py                        # 10,000 runs
     python benchmarks/bench_ui.py --sizes 10000 100000   # and 100,000 (minutes to generate)
+    python benchmarks/bench_ui.py --repo PATH ...        # repositories already generated
     python benchmarks/bench_ui.py --mlflow-runs 2000     # MLflow's UI search endpoint beside it
 
-The repositories are bench_query.py's (10 realistic records per commit). For each size it
-prints, side by side with `ledger top --metric auc` warm (whole process, median of 5; the
-budget for the first page), wall time and CPU time (this process and its children: on a
-shared, loaded machine the CPU time is the steadier figure):
-- first table page: a fresh app (a new server process, the parse cache warm) answering
-  `GET /api/runs` (default columns, 50 rows), in-process through Starlette's TestClient;
-- the next pages (the snapshot held: what paging, re-sorting and live refreshes cost);
-- filter round trips: on head fields (`metrics.auc > 0.9 and status = 'finished'`), on
-  params right after the first page (paying for decoding whole records itself), then, once
-  the app has been idle long enough to decode the newest 20,000 records in the background,
-  another params filter;
-- a sort on a param.
+The repositories are bench_query.py's (10 realistic records per commit); `--repo` reuses
+ones it generated before (read only: nothing is committed, the index is left as it is).
+For each it prints, side by side with `ledger top --metric auc` warm (whole process, median
+of 5; the budget for the first page), wall time and CPU time (this process and its
+children: on a shared, loaded machine the CPU time is the steadier figure):
+- first table page: a fresh app (as a newly started server: the parse cache warm)
+  answering `GET /api/runs` (default columns, 50 rows), in-process through Starlette's
+  TestClient, median of 5;
+- the first params filter (`metrics.auc > 0.9 and params.model.type = 'xgb'`) a fresh app
+  answers right after its first page, median of 3;
+- then, on one app: the next pages (what paging and live refreshes cost), a filter on head
+  fields, another params filter (`params.model.depth >= 8 and params.train.optimizer =
+  'adam'`), one the prefilter cannot help (`params.model.depth >= 8`: numbers), a sort on
+  a param, and the 2-second live poll;
+- memory, in a process of its own: resident memory once the app is made, after its first
+  page, and after those filters, the sort and a chart request (what it then holds), and
+  the peak.
 Then a 100,000-point series (a real run logged through the API) reaching the browser
 downsampled: `GET /api/run/ID/series?width=1000`.
 With `--mlflow-runs N`, the same N runs are loaded into an MLflow SQLite store and MLflow's
@@ -27,6 +33,7 @@ app's test client, in the same way (in-process, warm).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import random
@@ -47,6 +54,7 @@ from bench_query import flat, generate, make_record  # noqa: E402
 WHERE_HEAD = "metrics.auc > 0.9 and status = 'finished'"
 WHERE_PARAMS = "metrics.auc > 0.9 and params.model.type = 'xgb'"
 WHERE_PARAMS_2 = "params.model.depth >= 8 and params.train.optimizer = 'adam'"
+WHERE_NUMBERS = "params.model.depth >= 8"
 
 
 def timed(fn: Any, repeat: int = 1) -> float:
@@ -94,31 +102,88 @@ def get(c: Any, url: str, **params: Any) -> Any:
     return response.json()
 
 
-def bench_table(root: Path, size: int) -> dict[str, float]:
-    out: dict[str, float] = {"runs": size}
-    out["top_warm_s"], out["top_warm_cpu_s"] = top_warm(root)
-    firsts, cpus = [], []
-    for n in range(5):  # a fresh app each time: nothing held in the process
-        c = client(root)
+def rss_mib() -> float:
+    """Resident memory of this process now, MiB."""
+    return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def measured(fn: Any, repeat: int) -> tuple[float, float]:
+    """(wall, CPU) seconds of `fn`, medians of `repeat` calls."""
+    walls, cpus = [], []
+    for _ in range(repeat):
         start, used = time.perf_counter(), cpu()
-        page = get(c, "/api/runs")
+        fn()
+        walls.append(time.perf_counter() - start)
+        cpus.append(cpu() - used)
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def bench_table(root: Path) -> dict[str, float]:
+    out: dict[str, float] = {}
+    out["top_warm_s"], out["top_warm_cpu_s"] = top_warm(root)
+    size = 0
+
+    def first_page() -> None:
+        nonlocal size
+        size = get(client(root), "/api/runs")["total"]
+
+    out["first_page_s"], out["first_page_cpu_s"] = measured(first_page, 5)
+    out["runs"] = size
+    firsts, cpus = [], []
+    for _ in range(3):  # a fresh app: its first page, then at once a filter on params
+        c = client(root)
+        get(c, "/api/runs")
+        start, used = time.perf_counter(), cpu()
+        get(c, "/api/runs", where=WHERE_PARAMS)
         firsts.append(time.perf_counter() - start)
         cpus.append(cpu() - used)
-        assert page["total"] == size, page["total"]
-        if n < 4:
-            c.app.app.state.repo.snapshot().stale = True  # this app is done: stop its warm-up
-    out["first_page_s"], out["first_page_cpu_s"] = statistics.median(firsts), statistics.median(cpus)
-    out["next_page_s"] = timed(lambda: get(c, "/api/runs", offset=size // 2), 5)
-    out["filter_head_s"] = timed(lambda: get(c, "/api/runs", where=WHERE_HEAD))
-    out["filter_params_first_s"] = timed(lambda: get(c, "/api/runs", where=WHERE_PARAMS))  # racing the warm-up
-    start = time.perf_counter()
-    snap = c.app.app.state.repo.snapshot()
-    snap.warmed.wait()
-    out["warmed_after_s"] = time.perf_counter() - start
-    out["filter_params_again_s"] = timed(lambda: get(c, "/api/runs", where=WHERE_PARAMS_2))
-    out["sort_param_s"] = timed(lambda: get(c, "/api/runs", sort="params.lr", order="asc"))
-    out["state_poll_s"] = timed(lambda: get(c, "/api/state"), 5)
+    out["params_first_s"], out["params_first_cpu_s"] = statistics.median(firsts), statistics.median(cpus)
+    c = client(root)
+    get(c, "/api/runs")
+    out["next_page_s"], _ = measured(lambda: get(c, "/api/runs", offset=size // 2), 5)
+    out["filter_head_s"], out["filter_head_cpu_s"] = measured(lambda: get(c, "/api/runs", where=WHERE_HEAD), 1)
+    out["params_again_s"], out["params_again_cpu_s"] = measured(lambda: get(c, "/api/runs", where=WHERE_PARAMS_2), 1)
+    out["numbers_s"], out["numbers_cpu_s"] = measured(lambda: get(c, "/api/runs", where=WHERE_NUMBERS), 1)
+    out["sort_param_s"], out["sort_param_cpu_s"] = measured(
+        lambda: get(c, "/api/runs", sort="params.lr", order="asc"), 1
+    )
+    out["state_poll_s"], _ = measured(lambda: get(c, "/api/state"), 5)
+    out.update(memory(root))
     return out
+
+
+MEMORY_SCRIPT = r"""
+import json, resource, sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[2])
+from bench_ui import client, get, rss_mib, WHERE_HEAD, WHERE_NUMBERS, WHERE_PARAMS, WHERE_PARAMS_2
+c = client(Path(sys.argv[1]))
+out = {"mem_app_mib": rss_mib()}
+get(c, "/api/runs")
+out["mem_first_page_mib"] = rss_mib()
+for where in (WHERE_PARAMS, WHERE_HEAD, WHERE_PARAMS_2, WHERE_NUMBERS):
+    get(c, "/api/runs", where=where)
+get(c, "/api/runs", sort="params.lr")
+get(c, "/api/charts")
+import gc; gc.collect()
+out["mem_after_mib"] = rss_mib()
+out["mem_peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps(out))
+"""
+
+
+def memory(root: Path) -> dict[str, float]:
+    """Resident memory (MiB) of a process serving `root`: the app made, after its first page,
+    after filters, a sort and a chart (what it holds then), and its peak."""
+    here = str(Path(__file__).resolve().parent)
+    proc = subprocess.run([sys.executable, "-c", MEMORY_SCRIPT, str(root), here], capture_output=True, text=True,
+                          check=True)  # fmt: skip
+    found: dict[str, float] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return found
+
+
+def wall_cpu(r: dict[str, float], name: str) -> str:
+    return f"{r[name + '_s'] * 1000:,.0f} ms ({r[name + '_cpu_s'] * 1000:,.0f} ms)"
 
 
 def bench_series(work: Path, points: int) -> dict[str, float]:
@@ -210,6 +275,8 @@ def bench_mlflow(work: Path, runs: int, python: str) -> dict[str, Any] | None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10000])
+    parser.add_argument("--repo", type=Path, action="append", default=[],
+                        help="a repository bench_query.py generated (instead of --sizes; repeatable)")  # fmt: skip
     parser.add_argument("--points", type=int, default=100_000, help="series length (default 100,000)")
     parser.add_argument("--mlflow-runs", type=int, default=0, help="also time MLflow's UI backend on N runs")
     parser.add_argument("--mlflow-python", default=sys.executable, help="an interpreter with mlflow installed")
@@ -217,28 +284,31 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="ledger-bench-ui-"))
     try:
         print("| runs | `ledger top` warm, whole process: wall (CPU) | first table page, fresh server: wall (CPU) "
-              "| next page | "
-              "filter on head fields | filter on params, right away | records decoded after | filter on params, then "
-              "| sort on a param | live poll |")  # fmt: skip
-        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|", flush=True)
-        sizes = list(args.sizes)
+              "| first params filter, fresh server: wall (CPU) | next page | filter on head fields | another params "
+              "filter | params filter on numbers | sort on a param | live poll | memory: app, first page, after "
+              "filters + sort + charts (peak) |")  # fmt: skip
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|", flush=True)
+        sizes = [] if args.repo else list(args.sizes)
         if args.mlflow_runs and args.mlflow_runs not in sizes:
             sizes.insert(0, args.mlflow_runs)
+        repos: list[tuple[Path, bool]] = [(path.resolve(), False) for path in args.repo]
         for size in sizes:
             root = work / f"repo-{size}"
             start = time.perf_counter()
             generate(root, size)
             subprocess.run(["git", "update-index", "-q", "--refresh"], cwd=root, check=False)
             print(f"  generated {size} runs in {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
-            r = bench_table(root, size)
-            print(f"| {size:,} | {r['top_warm_s']:.2f} s ({r['top_warm_cpu_s']:.2f} s) "
-                  f"| {r['first_page_s']:.2f} s ({r['first_page_cpu_s']:.2f} s) "
-                  f"| {r['next_page_s'] * 1000:.0f} ms "
-                  f"| {r['filter_head_s'] * 1000:.0f} ms | {r['filter_params_first_s']:.2f} s "
-                  f"| {r['warmed_after_s']:.1f} s more "
-                  f"| {r['filter_params_again_s'] * 1000:.0f} ms | {r['sort_param_s'] * 1000:.0f} ms "
-                  f"| {r['state_poll_s'] * 1000:.0f} ms |", flush=True)  # fmt: skip
-            shutil.rmtree(root, ignore_errors=True)
+            repos.append((root, True))
+        for root, made in repos:
+            r = bench_table(root)
+            both = functools.partial(wall_cpu, r)
+            print(f"| {r['runs']:,.0f} | {both('top_warm')} | {both('first_page')} | {both('params_first')} "
+                  f"| {r['next_page_s'] * 1000:.0f} ms | {both('filter_head')} | {both('params_again')} "
+                  f"| {both('numbers')} | {both('sort_param')} | {r['state_poll_s'] * 1000:.0f} ms "
+                  f"| {r['mem_app_mib']:.0f} / {r['mem_first_page_mib']:.0f} / {r['mem_after_mib']:.0f} MiB "
+                  f"({r['mem_peak_mib']:.0f}) |", flush=True)  # fmt: skip
+            if made:
+                shutil.rmtree(root, ignore_errors=True)
         s = bench_series(work, args.points)
         print(f"\nseries of {s['points']:,} points -> {s['sent_points']:,} points sent for a 1,000-pixel chart: "
               f"{s['series_first_s'] * 1000:.0f} ms first, {s['series_s'] * 1000:.0f} ms again "
