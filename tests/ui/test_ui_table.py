@@ -28,8 +28,7 @@ from ledger.core import processes, record  # noqa: E402
 from ledger.core.workspace import Workspace  # noqa: E402
 from ledger.errors import LedgerError  # noqa: E402
 from ledger.read import api, treeindex  # noqa: E402
-from ledger.read.records import Item  # noqa: E402
-from ledger.read.sources import Selection  # noqa: E402
+from ledger.read.api import Item, Selection  # noqa: E402
 from ledger.ui.app import create_app  # noqa: E402
 from ledger.ui.state import Repo  # noqa: E402
 from support.query_helpers import commit, make  # noqa: E402

@@ -17,7 +17,7 @@ from typing import Any
 from ledger import gitstore
 from ledger.core.workspace import Workspace, safe_relpath
 from ledger.errors import LedgerError
-from ledger.read.records import Item
+from ledger.read.api import Item
 from ledger.views.plot import data as plot_data
 
 MAX_FILE = 8 * 1024 * 1024

@@ -7,7 +7,7 @@ from typing import Any
 
 from ledger.core import record
 from ledger.core.workspace import Workspace
-from ledger.read.records import Item
+from ledger.read.api import Item
 from ledger.ui import tsv
 from ledger.ui.downsample import m4
 from ledger.views.plot import data as plot_data

@@ -36,8 +36,7 @@ from ledger.core import record
 from ledger.core.workspace import Workspace
 from ledger.errors import LedgerWarning
 from ledger.read import api, liveness
-from ledger.read.records import Item
-from ledger.read.sources import Selection
+from ledger.read.api import Item, Selection
 from ledger.ui.layout import Layout
 
 MEMO_SIZE = 16  # filter answers, sort orders, columns: each up to a few MB at 100,000 runs

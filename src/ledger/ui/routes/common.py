@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from ledger.core.jsonsafe import plain
 from ledger.errors import LedgerError, RunNotFound, UsageError
-from ledger.read.records import Item
+from ledger.read.api import Item
 from ledger.ui.files import FileRefused
 from ledger.ui.state import Repo, Snapshot
 
