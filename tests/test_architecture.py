@@ -49,8 +49,9 @@ SUBPROCESS_CALLS = frozenset({"run", "Popen", "call", "check_call", "check_outpu
 # ledger.read's machinery: private to the read package. Every other module reads runs through
 # the library face, ledger.read.api (its types: api.Item, api.Loaded, api.Selection, ...).
 READ_PRIVATE = frozenset(
-    {"records", "sources", "summary", "treeindex", "cache", "bulkread", "shapes", "fastyaml", "fastschema"}
-)
+    {"records", "sources", "summary", "treeindex", "cache", "bulkread", "shapes", "fastyaml", "fastschema",
+     "selected", "revision", "lookups", "pages"}  # the last four: api's parts, re-exported by it
+)  # fmt: skip
 # ...and what other modules may import from it: the face, and helpers that read nothing
 # themselves (ranking, the filter grammar, known names, one run's whereabouts, liveness, frames).
 READ_PUBLIC = frozenset({"api", "query", "filter", "known", "locate", "liveness", "frames"})
