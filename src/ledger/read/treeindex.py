@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-MAGIC = b"ledger-tree-summary 3\n"
+MAGIC = b"ledger-tree-summary 4\n"  # 4: metric columns as doubles, statuses, order
 MAX_COLUMNS = 64  # metric columns per summary (a record set with more ranks from heads)
 KEEP = 4  # summaries kept per cache key (the trees most recently asked for)
 
@@ -63,6 +63,7 @@ class Summary:
         self.count: int = int(header["n"])
         self._sections: dict[str, bytes] = {}
         self._rows: list[bytes] | None = None
+        self._lists: dict[str, list[Any]] = {}
         self._starts: list[int] | None = None
 
     def section(self, name: str) -> bytes | None:
@@ -164,10 +165,18 @@ class Summary:
         return out
 
     def _list(self, name: str) -> list[Any]:
-        values: list[Any] = json.loads(self.section(name) or b"[]")
-        if len(values) != self.count:
-            raise Damaged(name)
-        return values
+        """A JSON list section, one value per run (decoded once; a section that passes its
+        checksum but is not such a list counts as damaged)."""
+        found = self._lists.get(name)
+        if found is None:
+            try:
+                found = json.loads(self.section(name) or b"[]")
+            except (ValueError, UnicodeDecodeError):
+                raise Damaged(name) from None
+            if not isinstance(found, list) or len(found) != self.count:
+                raise Damaged(name)
+            self._lists[name] = found
+        return found
 
     def statuses(self) -> list[str | None]:
         """Each run's status, as recorded (a dead `running` run is shown crashed by the reader)."""
