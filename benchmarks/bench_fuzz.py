@@ -7,8 +7,10 @@ Each case is a record document as ledger writes it (several layouts, learnt firs
 of one team's records would learn them) with one to three seeded mutations: comma, space,
 quote and sign mutations of numeric slots, invalid dates, tagged scalars a type cannot hold
 (`!!bool x`, `!!int ''`, `!!timestamp x`...), other tricky scalars, line edits. The fast
-reader (`bulkread.analyze`: shapes, fastyaml, fastschema) is compared with the reference
-(PyYAML's safe loader with ledger's checks, then jsonschema). It prints the counts:
+reader (`bulkread.analyze`: shapes, fastyaml, fastschema; for half the cases
+`bulkread.analyze_all` over streams of records read in batches, column by column, with odd
+texts in a column) is compared with the reference (PyYAML's safe loader with ledger's
+checks, then jsonschema). It prints the counts, one document at a time and in batches:
 accepted and refused (both agree), and the failures: crashes (anything but a RecordError),
 wrong accepts, wrong values, wrong refusals. The CI test runs the same fuzzer on 3,000
 cases (tests/read/test_reference_fuzz.py).
@@ -32,7 +34,12 @@ CHUNK = 20_000
 
 
 def _chunk(seed: int, cases: int) -> tuple[Counter[str], list[bytes]]:
-    return fuzz.run(seed, cases)
+    """Half the cases one document at a time, half in batches (as a worker reads them)."""
+    single, failed = fuzz.run(seed, cases // 2)
+    batched, failed_batched = fuzz.run(seed, cases - cases // 2, batched=True)
+    counts = Counter({f"{k} (single)": v for k, v in single.items()})
+    counts.update({f"{k} (batched)": v for k, v in batched.items()})
+    return counts, failed + failed_batched
 
 
 def main() -> int:
@@ -54,8 +61,9 @@ def main() -> int:
     elapsed = time.perf_counter() - start
     bad = ("crash", "wrong accept", "wrong value", "wrong refusal")
     print(f"cases: {sum(total.values()):,} in {elapsed:.0f} s ({args.jobs} jobs)")
-    print(f"agree: accepted {total['accepted']:,}, refused {total['refused']:,}")
-    print("disagree: " + ", ".join(f"{name} {total[name]:,}" for name in bad))
+    for mode in ("single", "batched"):
+        print(f"{mode}: agree: accepted {total[f'accepted ({mode})']:,}, refused {total[f'refused ({mode})']:,}; "
+              + "disagree: " + ", ".join(f"{name} {total[f'{name} ({mode})']:,}" for name in bad))  # fmt: skip
     for data in failures[:5]:
         print(repr(data.decode("utf-8", "replace")[:500]))
     return 1 if failures else 0

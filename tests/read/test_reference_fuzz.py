@@ -3,20 +3,22 @@ then jsonschema) or hands back, and one malformed scalar never takes a query dow
 
 Seeded differential fuzzing (tests/support/fuzz.py): comma, space, quote and sign mutations
 of numeric slots in layouts the reader has learnt, malformed dates and tagged scalars, and
-line edits. benchmarks/bench_fuzz.py runs the same fuzzer over 10^6 cases.
+line edits, one document at a time and in batches as a worker reads them.
+benchmarks/bench_fuzz.py runs the same fuzzer over 10^6 cases.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from ledger.cli import main
 from ledger.core import yamlio
 from ledger.errors import RecordError
-from ledger.read import bulkread
+from ledger.read import batches, bulkread
 from ledger.write.capture import params as capture_params
 from support import fuzz
 from support.query_helpers import commit, make, raw_commit, rid
@@ -29,6 +31,25 @@ def test_fuzz_fast_reader_agrees_with_the_reference() -> None:
     assert not failures, (counts, failures[:3])
     assert counts["accepted"] > 300 and counts["refused"] > 1000, counts  # both sides really ran
     assert reader.hits > 300, reader.hits  # and most accepted cases were read by a learnt shape
+
+
+def test_fuzz_batches_agree_with_the_reference(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Streams as a worker reads them: records of one layout in batches, some with an odd
+    text in a column (`fuzz.ODD`: `1,0.999`, `''`, `yes`, `null`, `1e5`, `0x1f`, dates...),
+    mixed with mutated and invalid records and other layouts."""
+    read = batches.read
+    vouched: list[int] = []
+
+    def counting(shape: Any, fixed: Any, groups: Any) -> Any:
+        got = read(shape, fixed, groups)
+        vouched.append(sum(pair is not None for pair in got))
+        return got
+
+    monkeypatch.setattr(batches, "read", counting)
+    counts, failures = fuzz.run(seed=15, cases=3000, batched=True)
+    assert not failures, (counts, failures[:3])
+    assert counts["accepted"] > 1000 and counts["refused"] > 300, counts
+    assert sum(vouched) > 1000, sum(vouched)  # most accepted records were read by a batch
 
 
 @pytest.mark.parametrize("text", ["1,0.999", "0,5", "1,2,3", "0.5 1", "'0.5'", "+0.5", "--1", "1_0", "0.9,"])

@@ -6,19 +6,18 @@ from __future__ import annotations
 
 import json
 import random
-import re
 from typing import Any
 
 import pytest
 
 from ledger.core import schema, yamlio
-from ledger.read import bulkread, cache, fastschema, fastyaml, shapes
-from support.fastpath import TRICKY, VALUES, full_record, same
+from ledger.read import bulkread, cache, columns, fastyaml, shapes, slotschema
+from support.fastpath import full_record, same, scalar_texts, with_scalar
 from support.query_helpers import make
 
 
 def fresh() -> shapes.Shapes:
-    return shapes.Shapes(cache.HEAD_FIELDS, fastschema.slot_checks)
+    return shapes.Shapes(cache.HEAD_FIELDS, slotschema.slot_checks)
 
 
 def agree(reader: shapes.Shapes, text: str) -> str:
@@ -42,38 +41,6 @@ def agree(reader: shapes.Shapes, text: str) -> str:
     if got.checked:
         assert not schema.errors(expected), f"vouched for an invalid record: {text!r}"
     return "shaped"
-
-
-SCALAR_LINE = re.compile(r"( *(?:- )*(?:[^\n]*?: )?)([^\n]*[^:\n])")
-
-
-def with_scalar(text: str, rng: random.Random, replacement: str) -> str:
-    """`text` with the scalar text of one random line replaced (kept on one line)."""
-    lines = text.split("\n")
-    candidates = [i for i, line in enumerate(lines) if SCALAR_LINE.fullmatch(line)]
-    i = rng.choice(candidates)
-    found = SCALAR_LINE.fullmatch(lines[i])
-    assert found is not None
-    lines[i] = found.group(1) + replacement.replace("\n", " ")
-    return "\n".join(lines)
-
-
-ONE_LINE = [v for v in VALUES if not isinstance(v, (dict, list)) or not v]
-
-
-def scalar_texts(rng: random.Random) -> str:
-    roll = rng.randrange(6)
-    if roll == 0:
-        return rng.choice(TRICKY)
-    if roll == 1:
-        return yamlio.dumps({"k": rng.choice(ONE_LINE)}).partition(": ")[2].split("\n")[0]
-    if roll == 2:
-        return str(rng.choice([rng.random(), -rng.random(), rng.randint(-9, 10**9), 0, -0.0, 1e-7, 2.5e20]))
-    if roll == 3:
-        return rng.choice(["'", "''", "'a''b'", "'a'b'", "'x': y", "a: b", "- x", "|", "|-", "{}", "[]", "", " ", "k:"])
-    if roll == 4:
-        return "".join(rng.choice("ab1.-:' #|{}[]é") for _ in range(rng.randint(1, 6)))
-    return rng.choice(["007", "0o17", "1_000", "1.", ".5", "+1", "-0", "00.5", "1e5", "1.5e3", ".nan", "-.inf", "0.0"])
 
 
 def test_shapes_read_variants_of_a_learnt_layout_exactly() -> None:
@@ -126,9 +93,9 @@ def test_slot_checks_decline_what_does_not_split_by_slot() -> None:
     example = make(1, seed={"a": 1})
     assert not schema.errors(example)
     # `seed` is anyOf(null, integer, object): its verdict would combine the object's slots.
-    assert fastschema.slot_checks(layout, slot_of, example) is None
+    assert slotschema.slot_checks(layout, slot_of, example) is slotschema.UNSPLIT
     invalid = make(1, status="exploded")
-    assert fastschema.slot_checks({"status": "\x010"}, slot_of, invalid) is None
+    assert slotschema.slot_checks({"status": "\x010"}, slot_of, invalid) is None
 
 
 def test_numbers_typed_together_are_typed_as_fastyaml_types_them() -> None:
@@ -136,7 +103,7 @@ def test_numbers_typed_together_are_typed_as_fastyaml_types_them() -> None:
     for _ in range(3000):
         texts = ["".join(rng.choice("0123456789.-") for _ in range(rng.randint(1, 6))) for _ in range(5)]
         joined = ",".join(texts)
-        if shapes._NUMBERS(joined) is None:
+        if columns.NUMBERS(joined) is None:
             continue
         for text, value in zip(texts, json.loads(f"[{joined}]")):
             expected = fastyaml.scalar(text)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import math
+import random
+import re
 from typing import Any
 
+from ledger.core import yamlio
 from support.query_helpers import make
 
 TRICKY = [
@@ -145,3 +148,35 @@ def full_record(n: int) -> dict[str, Any]:
         resources={"wall_s": 1.0}, cost={"amount": 1.5, "currency": "USD"},
         error={"type": "E", "exit_code": 1}, reproduces={"run": "x", "verdict": None}, notes="n",
     )  # fmt: skip
+
+
+SCALAR_LINE = re.compile(r"( *(?:- )*(?:[^\n]*?: )?)([^\n]*[^:\n])")
+
+
+def with_scalar(text: str, rng: random.Random, replacement: str) -> str:
+    """`text` with the scalar text of one random line replaced (kept on one line)."""
+    lines = text.split("\n")
+    candidates = [i for i, line in enumerate(lines) if SCALAR_LINE.fullmatch(line)]
+    i = rng.choice(candidates)
+    found = SCALAR_LINE.fullmatch(lines[i])
+    assert found is not None
+    lines[i] = found.group(1) + replacement.replace("\n", " ")
+    return "\n".join(lines)
+
+
+ONE_LINE = [v for v in VALUES if not isinstance(v, (dict, list)) or not v]
+
+
+def scalar_texts(rng: random.Random) -> str:
+    roll = rng.randrange(6)
+    if roll == 0:
+        return rng.choice(TRICKY)
+    if roll == 1:
+        return yamlio.dumps({"k": rng.choice(ONE_LINE)}).partition(": ")[2].split("\n")[0]
+    if roll == 2:
+        return str(rng.choice([rng.random(), -rng.random(), rng.randint(-9, 10**9), 0, -0.0, 1e-7, 2.5e20]))
+    if roll == 3:
+        return rng.choice(["'", "''", "'a''b'", "'a'b'", "'x': y", "a: b", "- x", "|", "|-", "{}", "[]", "", " ", "k:"])
+    if roll == 4:
+        return "".join(rng.choice("ab1.-:' #|{}[]é") for _ in range(rng.randint(1, 6)))
+    return rng.choice(["007", "0o17", "1_000", "1.", ".5", "+1", "-0", "00.5", "1e5", "1.5e3", ".nan", "-.inf", "0.0"])

@@ -16,21 +16,24 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ledger import gitstore
 from ledger.core import yamlio
 from ledger.core.workspace import Workspace
 from ledger.errors import RecordError, UnsupportedVersion
+from ledger.read import batches, fastschema, shapes, slotschema
 from ledger.read import cache as cache_mod
-from ledger.read import fastschema, shapes
 from ledger.read.sources import Progress
 
 PARALLEL_MIN = 1500  # uncached blobs worth forking workers for
 WORKERS = 4
+CHUNK = 512  # consecutive blobs a worker takes in turn
 BATCH_BYTES = 1 << 18
-_SHAPES = shapes.Shapes(cache_mod.HEAD_FIELDS, fastschema.slot_checks)
+BATCH_RECORDS = 512  # records of one shape read together
+WAITING_MAX = 2048  # records waiting for their batch, all shapes together
+_SHAPES = shapes.Shapes(cache_mod.HEAD_FIELDS, slotschema.slot_checks)
 
 
 def _json_exact(value: Any) -> bool:
@@ -74,6 +77,52 @@ def analyze(data: bytes | None, keep: bool = True) -> dict[str, Any]:
     return {"r": rec, "j": rendered} if rec is not None else {"j": rendered}
 
 
+def analyze_all(items: Iterable[tuple[str, bytes | None]]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(blob, `analyze(data, keep=False)`) for each (blob, data), not in their order.
+
+    A record of a known shape waits for others of its shape, and each batch of them is read
+    a column at a time (`batches.read`); a record the batch cannot vouch for, and any
+    other blob, goes through `analyze` alone, so every answer is `analyze`'s.
+    """
+    queues: dict[tuple[shapes.Shape, shapes.Fixed | None], list[tuple[str, bytes, tuple[str, ...]]]] = {}
+    waiting = 0
+    for blob, data in items:
+        found = None
+        if data is not None and len(data) <= yamlio.MAX_BYTES:
+            try:
+                found = _SHAPES.match(data.decode("utf-8"))
+            except UnicodeDecodeError:
+                pass
+        if found is None or data is None:
+            yield blob, analyze(data, keep=False)
+            continue
+        shape, fixed, texts = found
+        queue = queues.setdefault((shape, fixed), [])
+        queue.append((blob, data, texts))
+        waiting += 1
+        if len(queue) >= BATCH_RECORDS:
+            waiting -= len(queue)
+            yield from _read_batch(shape, fixed, queues.pop((shape, fixed)))
+        elif waiting >= WAITING_MAX:
+            for (shape, fixed), queue in queues.items():
+                yield from _read_batch(shape, fixed, queue)
+            queues.clear()
+            waiting = 0
+    for (shape, fixed), queue in queues.items():
+        yield from _read_batch(shape, fixed, queue)
+
+
+def _read_batch(
+    shape: shapes.Shape, fixed: shapes.Fixed | None, queue: list[tuple[str, bytes, tuple[str, ...]]]
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    try:
+        rendered = batches.read(shape, fixed, [texts for _, _, texts in queue])
+    except Exception:  # noqa: BLE001 - anything unusual goes to the per-record reader
+        rendered = [None] * len(queue)
+    for (blob, data, _), pair in zip(queue, rendered):
+        yield blob, ({"j": pair} if pair is not None else analyze(data, keep=False))
+
+
 def _head(rec: dict[str, Any]) -> dict[str, Any]:
     return {k: rec[k] for k in cache_mod.HEAD_FIELDS if k in rec}
 
@@ -113,14 +162,19 @@ def parse_here(
 
 def _worker(ws: Workspace, cache: cache_mod.Cache, blobs: list[str]) -> None:
     batch = cache.batch(BATCH_BYTES)
-    for blob, state, content in gitstore.iter_blobs(ws.root, blobs, yamlio.MAX_BYTES):
-        if state == "missing":
-            continue
-        payload = analyze(content, keep=False)
+    found = gitstore.iter_blobs(ws.root, blobs, yamlio.MAX_BYTES)
+    for blob, payload in analyze_all((blob, content) for blob, state, content in found if state != "missing"):
         if "x" in payload:
             continue  # not cacheable: the parent parses it itself
         batch.add(blob, payload)
     batch.flush()
+
+
+def share(blobs: list[str], k: int, count: int, chunk: int = CHUNK) -> list[str]:
+    """Worker k's share of `blobs` (of `count` workers): chunks of consecutive blobs, in
+    turn. Consecutive blobs in listing order are close in git's pack, so each worker's
+    `git cat-file` resolves far fewer deltas than from every count-th blob."""
+    return [blob for start in range(k * chunk, len(blobs), count * chunk) for blob in blobs[start : start + chunk]]
 
 
 def parallel_worthwhile(count: int) -> bool:
@@ -150,7 +204,7 @@ def parse_in_workers(
         if pid == 0:  # pragma: no cover - runs in the child
             code = 1
             try:
-                _worker(ws, cache, blobs[k::count])
+                _worker(ws, cache, share(blobs, k, count, CHUNK))
                 code = 0
             finally:
                 os._exit(code)

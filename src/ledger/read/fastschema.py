@@ -8,21 +8,22 @@ jsonschema's own semantics (an integral float is an `integer`, `true` is not `1`
 `const`/`enum`, `pattern` searches, keywords ignore instances of other types); a schema
 with any other keyword makes `compile_schema` refuse, and callers then use jsonschema for
 everything. A record this check calls invalid is handed to jsonschema for the message, so
-error texts stay jsonschema's. Differential tests pin the two together.
+error texts stay jsonschema's. Differential tests pin the two together. `slotschema` splits
+these checks by the scalar slots of a record layout.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from ledger.core import schema
 
 Check = Callable[[Any], bool]
 
-_IGNORED = frozenset({"$schema", "$id", "$comment", "title", "description", "$defs", "format",
+IGNORED = frozenset({"$schema", "$id", "$comment", "title", "description", "$defs", "format",
                       "examples", "default", "deprecated", "readOnly", "writeOnly"})  # fmt: skip
 
 
@@ -93,7 +94,7 @@ _BOUNDS: dict[str, tuple[str, Callable[[Any, Any], bool]]] = {
 }
 
 
-class _Compiler:
+class Compiler:
     def __init__(self, document: dict[str, Any]):
         self.document = document
         self.refs: dict[str, Check] = {}
@@ -124,7 +125,7 @@ class _Compiler:
         checks: list[Check] = []
         props: dict[str, Check] = {}
         for key, value in node.items():
-            if key in _IGNORED or key in ("properties", "additionalProperties", "patternProperties"):
+            if key in IGNORED or key in ("properties", "additionalProperties", "patternProperties"):
                 continue
             checks.append(self.keyword(key, value))
         if any(k in node for k in ("properties", "additionalProperties", "patternProperties")):
@@ -215,7 +216,7 @@ class _Compiler:
 
 def compile_schema(document: dict[str, Any]) -> Check:
     """A yes/no validator for `document`; Unsupported if it uses an unknown keyword."""
-    return _Compiler(document).compile(document)
+    return Compiler(document).compile(document)
 
 
 @functools.cache
@@ -235,148 +236,3 @@ def validate(data: Any, *, source: str, name: str = "run") -> None:
     if check is not None and check(data):
         return
     schema.validate(data, source=source, name=name)
-
-
-# ---------------------------------------------------------------------------- by slot
-
-# Keywords that, on a dict or a list, look only at its type, its keys or its length: for
-# records of one layout they give the same answer whatever the scalars hold.
-_LAYOUT_ONLY = frozenset({"type", "required", "propertyNames", "minItems", "maxItems", "minLength", "maxLength",
-                          "pattern", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "const",
-                          "enum"})  # fmt: skip
-_ROUTED = frozenset({"properties", "patternProperties", "additionalProperties"})
-
-
-def slot_checks(
-    layout: dict[str, Any], slot_of: Callable[[Any], int | None], example: dict[str, Any], name: str = "run"
-) -> Callable[[Sequence[Any], Sequence[Any]], bool] | None:
-    """A yes/no check of a record of one layout, given its scalars in slot order and, for
-    each, a key that determines it (its text): a scalar that passed is remembered by it.
-
-    `layout` is a record whose scalars are slots, `slot_of` says which, and `example` is a
-    record of the layout. If `example` is valid, another record of the layout is valid
-    exactly when each slot's value passes the schema nodes that reach it: the keywords on
-    dicts and lists see only the layout, which `example` has passed. None when `example`
-    is invalid, or the schema does not split that way (`anyOf`, `oneOf` or `not` over a
-    collection that holds slots, or a keyword this module does not know).
-    """
-    check = validator(name)
-    if check is None or not check(example):
-        return None
-    compiler = _Compiler(schema.load_schema(name))
-    governing: dict[int, list[Any]] = {}
-    try:
-        if not _route(compiler, compiler.document, layout, slot_of, governing, 0):
-            return None
-        by_type: dict[frozenset[type], list[int]] = {}
-        others: list[tuple[int, Check]] = []
-        for slot, nodes in sorted(governing.items()):
-            types = _only_types(nodes)
-            if types is None:
-                others.append((slot, _every([compiler.compile(node) for node in nodes])))
-            elif types != _ANY:
-                by_type.setdefault(types, []).append(slot)
-    except Unsupported:
-        return None
-    groups = tuple((tuple(slots), types) for types, slots in by_type.items())
-    passed: set[tuple[int, Any]] = set()
-
-    def valid(values: Sequence[Any], keys: Sequence[Any]) -> bool:
-        for slots, types in groups:  # most slots only have a type: checked in bulk, in C
-            if not types.issuperset(map(type, map(values.__getitem__, slots))):
-                return False
-        for slot, check in others:
-            if (slot, keys[slot]) in passed:
-                continue
-            if not check(values[slot]):
-                return False
-            if len(passed) < _PASSED_MAX:
-                passed.add((slot, keys[slot]))
-        return True
-
-    return valid
-
-
-_PASSED_MAX = 50_000  # (slot, text) pairs remembered per layout
-_EXACT = {"string": str, "boolean": bool, "null": type(None), "object": dict, "array": list}
-_ANY = frozenset({*_EXACT.values(), int, float})  # every type a parsed record holds
-
-
-def _only_types(nodes: list[Any]) -> frozenset[type] | None:
-    """The exact Python types the nodes allow, when all they say is `type` (None when they
-    say more, or allow `integer`, which takes some floats; _ANY when they say nothing;
-    an empty set when they allow nothing)."""
-    allowed: frozenset[type] | None = None
-    for node in nodes:
-        if node is True:
-            continue
-        if not isinstance(node, dict) or any(k != "type" and k not in _IGNORED for k in node):
-            return None
-        names = node.get("type")
-        if names is None:
-            continue
-        names = names if isinstance(names, list) else [names]
-        if "integer" in names or not all(n in _EXACT or n == "number" for n in names):
-            return None
-        types = frozenset(t for n in names for t in ((int, float) if n == "number" else (_EXACT[n],)))
-        allowed = types if allowed is None else allowed & types
-    return _ANY if allowed is None else allowed
-
-
-def _every(checks: list[Check]) -> Check:
-    if len(checks) == 1:
-        return checks[0]
-    return lambda x: all(check(x) for check in checks)
-
-
-def _holds_slot(instance: Any, slot_of: Callable[[Any], int | None]) -> bool:
-    if slot_of(instance) is not None:
-        return True
-    if isinstance(instance, dict):
-        return any(_holds_slot(v, slot_of) for v in instance.values())
-    if isinstance(instance, list):
-        return any(_holds_slot(v, slot_of) for v in instance)
-    return False
-
-
-def _route(
-    compiler: _Compiler, node: Any, instance: Any, slot_of: Callable[[Any], int | None],
-    governing: dict[int, list[Any]], depth: int,
-) -> bool:  # fmt: skip
-    """Hand each schema node that applies inside `instance` down to the slots it reaches."""
-    if depth > 200:
-        raise Unsupported("references that never reach a slot")
-    slot = slot_of(instance)
-    if slot is not None:
-        governing.setdefault(slot, []).append(node)
-        return True
-    if node is True or not _holds_slot(instance, slot_of):
-        return True  # nothing here varies between records of the layout
-    if not isinstance(node, dict):
-        return False
-    for key, value in node.items():
-        if key in _IGNORED or key in _LAYOUT_ONLY or key in _ROUTED:
-            continue
-        if key == "$ref":
-            ok = _route(compiler, compiler.target(value), instance, slot_of, governing, depth + 1)
-        elif key == "allOf":
-            ok = all(_route(compiler, sub, instance, slot_of, governing, depth + 1) for sub in value)
-        elif key == "items":
-            items = instance if isinstance(instance, list) else []
-            ok = all(_route(compiler, value, v, slot_of, governing, depth + 1) for v in items)
-        else:
-            return False  # anyOf, oneOf, not: the verdict would combine several slots
-        if not ok:
-            return False
-    if not isinstance(instance, dict) or not any(k in node for k in _ROUTED):
-        return True
-    props = node.get("properties") or {}
-    patterns = [(re.compile(p).search, sub) for p, sub in (node.get("patternProperties") or {}).items()]
-    extra = node.get("additionalProperties", True)
-    for key, value in instance.items():
-        reached = [props[key]] if key in props else []
-        reached += [sub for search, sub in patterns if search(key) is not None]
-        for sub in reached or [extra]:
-            if not _route(compiler, sub, value, slot_of, governing, depth + 1):
-                return False
-    return True

@@ -77,9 +77,13 @@ def lines_of(text: str) -> list[str]:
 
 def check_characters(text: str) -> None:
     """NotCanonical unless `text` ends with a newline and holds no character refused here."""
-    refused = _REFUSED_ASCII if text.isascii() else _REFUSED
-    if not text.endswith("\n") or refused.search(text) is not None:
+    if not text.endswith("\n") or refused(text):
         raise NotCanonical("unusual characters or no final newline")
+
+
+def refused(text: str) -> bool:
+    """Whether `text` holds a character refused here (any line break but "\\n" included)."""
+    return (_REFUSED_ASCII if text.isascii() else _REFUSED).search(text) is not None
 
 
 def document(lines: list[str]) -> dict[str, Any]:

@@ -12,6 +12,8 @@ a document that `fastyaml` has read:
 
 Reading a record of a known shape is then one regex match (in C), one memo lookup per
 scalar and the recipe: a fraction of reading it line by line, and of encoding it again.
+Many records of one shape are read faster still a batch at a time (`batches.py`), with the
+texts each scalar's slot holds typed a column at a time (`columns.py`).
 
 Why the answer is `fastyaml.parse`'s: a matching document has the shape's lines, with other
 scalar text after the same prefixes. A line's prefix (indentation, `- ` markers, the key up
@@ -22,21 +24,19 @@ text, and it types each scalar here, so a shape either reads a document exactly 
 `fastyaml` does or gives it back to `fastyaml`. A shape is checked on the document it was
 learnt from, and property tests pin the two readers together.
 
-With a schema splitter (`fastschema.slot_checks`), a shape also knows which checks each
+With a schema splitter (`slotschema.slot_checks`), a shape also knows which checks each
 slot needs, so a record of a known shape is validated by checking its scalars alone.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Callable, Iterator, Sequence
-from json.encoder import encode_basestring
 from operator import itemgetter
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
-from ledger.read import fastyaml
+from ledger.read import columns, fastyaml
 
 # A line with a scalar: indentation, `- ` markers, `key: ` up to the line's first ": ",
 # then the scalar text (a line ending in ":" opens a block and has none).
@@ -46,17 +46,12 @@ _LINE = re.compile(r"( *(?:- )*(?:.*?: )?)(.*[^:])")
 _SCALAR = "(.*)"
 _TOKEN = "\x01"  # refused in documents (fastyaml.check_characters): free to mark slots
 _SLOT_JSON = re.compile(r'"\\u0001([0-9]+)"')
-# A decimal int, or a decimal float with digits on both sides of the point: what YAML 1.1
-# resolves as int or float, in the spellings where `int()`/`float()` agree with PyYAML.
-_NUMBER_TEXT = r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?"
-_NUMBER = re.compile(_NUMBER_TEXT).fullmatch
-_NUMBERS = re.compile(f"{_NUMBER_TEXT}(?:,{_NUMBER_TEXT})*").fullmatch
 _BLOCK_SCALAR = re.compile(r"(?:: |^ *- )\|", re.M)
-_TYPED_MAX = 50_000  # scalar texts remembered (most that repeat show up early)
 _SHAPES_MAX = 256
 _FREE_LEARNS = 16  # shapes learnt before asking whether they pay off
 _PAYOFF = 50  # reads per learnt shape that make learning more worthwhile
 _PER_LENGTH = 8
+_RECHECKS = 8  # records of a layout offered as examples to its splitter, after the first
 
 # How to rebuild one dict or list from the record's scalars (in document order):
 # (keys or None for a list, take: the scalars it holds directly, with a stand-in where a
@@ -64,14 +59,33 @@ _PER_LENGTH = 8
 Recipe = tuple[tuple[str, ...] | None, Callable[[Sequence[Any]], Sequence[Any]], tuple[tuple[Any, Any], ...]]
 
 
-# Given a shape's layout, how to find a slot's number in it, and a record of the shape: a
-# check of a record's slot values that decides its validity, or None (fastschema.slot_checks).
-Validity = Callable[[Sequence[Any], Sequence[str]], bool]  # (values, their texts)
+class Validity(Protocol):
+    """The schema checks of a layout's records by their slot values (slotschema.SlotChecks)."""
+
+    def valid(self, values: Sequence[Any], keys: Sequence[str]) -> bool:
+        """Whether one record, of these values (and their texts), is valid."""
+
+    def bad_rows(self, typed: Sequence[columns.Column], keys: Sequence[Sequence[str]], rows: int) -> set[int]:
+        """The invalid records of a batch, given each slot's column and its texts."""
+
+
+# Given a shape's layout, how to find a slot's number in it, and a record of the shape: the
+# checks of a record's slot values that decide its validity, or None when that record is
+# invalid (slotschema.slot_checks).
 Splitter = Callable[[dict[str, Any], Callable[[Any], "int | None"], dict[str, Any]], "Validity | None"]
 
 
-def _unknown(values: Sequence[Any], texts: Sequence[str]) -> bool:
-    return False  # no slot checks: the caller validates the record itself
+class _Unknown:
+    """No slot checks: the caller validates each record itself (`UNKNOWN`)."""
+
+    def valid(self, values: Sequence[Any], keys: Sequence[str]) -> bool:
+        return False
+
+    def bad_rows(self, typed: Sequence[columns.Column], keys: Sequence[Sequence[str]], rows: int) -> set[int]:
+        return set(range(rows))
+
+
+_UNKNOWN = _Unknown()
 
 
 class Read(NamedTuple):
@@ -83,17 +97,28 @@ class Read(NamedTuple):
 class Shape:
     """One layout: its matcher, its recipe, and its JSON templates."""
 
-    __slots__ = ("match", "recipe", "full", "head", "head_slots", "layout", "valid", "numeric", "others", "in_order")
+    __slots__ = ("match", "lines", "recipe", "full", "head", "head_slots", "layout", "checks", "splitter",
+                 "rechecks", "numeric", "others", "in_order", "pieces", "head_pieces", "hints", "fixed",
+                 "fixes")  # fmt: skip
 
-    def __init__(self, pattern: str, recipe: Recipe, layout: dict[str, Any], full: str, head: str,
-                 head_slots: tuple[int, ...], count: int, numeric: list[int]):  # fmt: skip
-        self.match = re.compile(pattern).fullmatch
+    def __init__(self, lines: list[tuple[str, bool]], recipe: Recipe, layout: dict[str, Any], full: Template,
+                 head: Template, count: int, numeric: list[int]):  # fmt: skip
+        self.lines = lines  # each line's pattern: the line, or its prefix when a slot follows
+        self.match = re.compile(self._pattern({})).fullmatch
         self.recipe = recipe
         self.layout = layout  # the document with each scalar replaced by its slot's token
-        self.full = full
-        self.head = head
-        self.head_slots = head_slots
-        self.valid: Validity = _unknown
+        self.full, _, self.pieces = full
+        if full[1] != tuple(range(count)):
+            raise fastyaml.NotCanonical("slots out of order")
+        self.head, self.head_slots, self.head_pieces = head
+        self.checks: Validity = _UNKNOWN
+        self.splitter: Splitter | None = None  # asked again, with another record, while `checks` is _UNKNOWN
+        self.rechecks = 0
+        # Batches (`batches.py`): each slot's column kind in the last batch, and a matcher
+        # with the slots that held one text in a whole batch fixed to it (rebuilt `fixes` times).
+        self.hints = [columns.NUMBERS_KIND if i in numeric else columns.CONSTANT for i in range(count)]
+        self.fixed: Fixed | None = None
+        self.fixes = 0
         # The slots that held numbers when the shape was learnt, typed together when they
         # still do; `in_order` puts (the others' values + the numbers) back in slot order.
         numbers = set(numeric)
@@ -103,6 +128,38 @@ class Shape:
         self.others = _taker(others)
         self.in_order = _taker([position[i] for i in range(count)])
 
+    def _pattern(self, fixed: dict[int, str]) -> str:
+        """The regex of this layout; the slots in `fixed` hold their text there, not any."""
+        pattern = []
+        slot = 0
+        for line, has_slot in self.lines:
+            if has_slot:
+                text = fixed.get(slot)
+                line += _SCALAR if text is None else re.escape(text)
+                slot += 1
+            pattern.append(line)
+        return "\n".join(pattern) + "\n"
+
+    def rechecks_wanted(self) -> bool:
+        """Whether `recheck` would ask the splitter again."""
+        return self.checks is _UNKNOWN and self.splitter is not None and self.rechecks < _RECHECKS
+
+    def recheck(self, values: Sequence[Any]) -> None:
+        """Learn the slot checks from the record of these values, when those of the record
+        the shape was learnt from could not be (it was invalid), a few times at most."""
+        if not self.rechecks_wanted():
+            return
+        self.rechecks += 1
+        record = _build(self.recipe, values)
+        if self.splitter is not None and isinstance(record, dict):
+            self.checks = self.splitter(self.layout, _slot_number, record) or _UNKNOWN
+
+    def fix(self, texts: dict[int, str], typed: dict[int, columns.Column]) -> Fixed:
+        """A matcher of this layout's documents whose slots in `texts` hold those texts."""
+        self.fixes += 1
+        slots = tuple(slot for slot in range(len(self.hints)) if slot not in texts)
+        return Fixed(re.compile(self._pattern(texts)).fullmatch, slots, texts, typed)
+
     def read(self, texts: Sequence[str], build: bool = True) -> Read:
         """The record (if `build`), its JSON and its verdict, from the texts a match captured."""
         values: Sequence[Any]
@@ -110,10 +167,9 @@ class Shape:
         numeric = self._numbers(texts)
         others = texts if numeric is None else self.others(texts)
         try:  # every text typed before (most of a record's): two lookups in C per slot
-            found = list(map(_VALUES.__getitem__, others))
-            jsons = list(map(_JSONS.__getitem__, others))
+            found, jsons = columns.lookup(others)
         except KeyError:
-            found, jsons = _typed_all(others)
+            found, jsons = columns.typed_all(others)
         if numeric is None:
             values, rendered = found, jsons
         else:
@@ -121,8 +177,10 @@ class Shape:
             values = self.in_order(found + numbers)
             rendered = self.in_order(jsons + texts_of_numbers)
         if build and ("{}" in others or "[]" in others):
-            values = [_fresh(value) for value in values]  # each record its own empty containers
-        checked = self.valid(values, texts)
+            values = [columns.fresh(value) for value in values]  # each record its own empty containers
+        if self.checks is _UNKNOWN:
+            self.recheck(values)
+        checked = self.checks.valid(values, texts)
         record: Any = _build(self.recipe, values) if build or not checked else None
         head = self.head % tuple([rendered[i] for i in self.head_slots])
         return Read(record, (head, self.full % tuple(rendered)), checked)
@@ -134,12 +192,26 @@ class Shape:
             return None
         numbers = list(self.numeric(texts))
         joined = ",".join(numbers)
-        if _NUMBERS(joined) is None:
+        if columns.NUMBERS(joined) is None:
             return None
         values = json.loads(f"[{joined}]")  # JSON reads these spellings as YAML 1.1
         # A slot holding `1,0.999` (a string to YAML) would add a number and shift every
         # later slot: the join is the slots' numbers only if it holds one number per slot.
         return (numbers, values) if len(values) == len(numbers) else None
+
+
+class Fixed:
+    """A shape's matcher with some slots fixed to one text each (the text every record of a
+    batch had there): a document it matches is the shape's, with those texts there."""
+
+    __slots__ = ("match", "slots", "texts", "typed")
+
+    def __init__(self, match: Callable[[str], re.Match[str] | None], slots: tuple[int, ...], texts: dict[int, str],
+                 typed: dict[int, columns.Column]):  # fmt: skip
+        self.match = match
+        self.slots = slots  # the slots it still captures, in order
+        self.texts = texts  # the fixed slots' texts
+        self.typed = typed  # and their constant columns
 
 
 class Shapes:
@@ -152,6 +224,22 @@ class Shapes:
         self.count = 0
         self.learnt = 0
         self.hits = 0
+
+    def match(self, text: str) -> tuple[Shape, Fixed | None, tuple[str, ...]] | None:
+        """The first known shape `text` matches, its fixed matcher if that matches too, and
+        the texts the match captured; None when no shape matches. The texts' characters are
+        not checked yet (`batches.read` does)."""
+        for shape in self.by_length.get(text.count("\n"), ()):
+            fixed = shape.fixed
+            found = fixed.match(text) if fixed is not None else None
+            if found is not None:
+                self.hits += 1
+                return shape, fixed, found.groups()
+            found = shape.match(text)
+            if found is not None:
+                self.hits += 1
+                return shape, None, found.groups()
+        return None
 
     def parse(self, text: str, build: bool = True) -> Read:
         """`text` read as `fastyaml.parse` reads it, with its cache JSON when a shape gave it
@@ -198,7 +286,8 @@ class Shapes:
             if found is None:
                 return None
             if self.splitter is not None:
-                shape.valid = self.splitter(shape.layout, _slot_number, record) or _unknown
+                shape.checks = self.splitter(shape.layout, _slot_number, record) or _UNKNOWN
+                shape.splitter = self.splitter
             read = shape.read(found.groups())
         except fastyaml.NotCanonical:
             return None
@@ -211,20 +300,20 @@ class Shapes:
 def learn(text: str, head_fields: Sequence[str]) -> Shape:
     """The shape of a document; NotCanonical when it has none this module can use."""
     lines = fastyaml.lines_of(text)
-    pattern: list[str] = []
+    pattern: list[tuple[str, bool]] = []
     marked: list[str] = []
     numeric: list[int] = []
     slots = 0
     for line in lines:
         found = _LINE.fullmatch(line)
         if found is None:
-            pattern.append(re.escape(line))
+            pattern.append((re.escape(line), False))
             marked.append(line)
             continue
         prefix = found.group(1)
-        if _NUMBER(found.group(2)) is not None:
+        if columns.NUMBER(found.group(2)) is not None:
             numeric.append(slots)
-        pattern.append(re.escape(prefix) + _SCALAR)
+        pattern.append((re.escape(prefix), True))
         marked.append(f"{prefix}{_TOKEN}{slots}")
         slots += 1
     if not slots:
@@ -234,9 +323,9 @@ def learn(text: str, head_fields: Sequence[str]) -> Shape:
     recipe = _recipe(skeleton, order)
     if next(order, None) is not None:
         raise fastyaml.NotCanonical("a slot is missing from the shape")
-    full, _ = _template(skeleton)
-    head, head_slots = _template({k: skeleton[k] for k in head_fields if k in skeleton})
-    return Shape("\n".join(pattern) + "\n", recipe, skeleton, full, head, head_slots, slots, numeric)
+    full = _template(skeleton)
+    head = _template({k: skeleton[k] for k in head_fields if k in skeleton})
+    return Shape(pattern, recipe, skeleton, full, head, slots, numeric)
 
 
 def _slot_number(node: Any) -> int | None:
@@ -292,75 +381,18 @@ def _build(recipe: Recipe, values: Sequence[Any]) -> dict[str, Any] | list[Any]:
     return out
 
 
-def _template(skeleton: dict[str, Any]) -> tuple[str, tuple[int, ...]]:
-    """A %-template of `skeleton`'s JSON with one `%s` per slot, and the slots in order."""
-    text = _dumps(skeleton).replace("%", "%%")
-    slots = tuple(int(n) for n in _SLOT_JSON.findall(text))
-    return _SLOT_JSON.sub("%s", text), slots
+# A %-template of a skeleton's JSON with one `%s` per slot, the slots in the order they
+# appear, and the template's pieces (the JSON between the slots, not %-escaped).
+Template = tuple[str, tuple[int, ...], tuple[str, ...]]
+
+
+def _template(skeleton: dict[str, Any]) -> Template:
+    text = _dumps(skeleton)
+    parts = _SLOT_JSON.split(text)
+    slots = tuple(int(n) for n in parts[1::2])
+    return _SLOT_JSON.sub("%s", text.replace("%", "%%")), slots, tuple(parts[0::2])
 
 
 def _dumps(value: Any) -> str:
     """JSON exactly as the cache writes it."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-# Each scalar text typed so far: its value and its JSON (the same keys in both). An empty
-# `{}` or `[]` is stored once and copied into each record that is built (`_fresh`).
-_VALUES: dict[str, Any] = {}
-_JSONS: dict[str, str] = {}
-_EMPTY: dict[str, Any] = {"{}": {}, "[]": []}
-
-
-def _typed_all(texts: Sequence[str]) -> tuple[list[Any], list[str]]:
-    """The values and JSON of `texts`, typing those not seen before (remembered while fewer
-    than _TYPED_MAX texts are: most texts that repeat show up early)."""
-    new = [text for text in dict.fromkeys(texts) if text not in _VALUES]
-    for text in new:
-        _VALUES[text], _JSONS[text] = _typed(text)
-    values = list(map(_VALUES.__getitem__, texts))
-    jsons = list(map(_JSONS.__getitem__, texts))
-    if len(_VALUES) > _TYPED_MAX:
-        for text in new:
-            del _VALUES[text], _JSONS[text]
-    return values, jsons
-
-
-def _fresh(value: Any) -> Any:
-    if value is _EMPTY["{}"]:
-        return {}
-    if value is _EMPTY["[]"]:
-        return []
-    return value
-
-
-_SAFE_PLAIN = re.compile(r"[A-Za-z_][-A-Za-z0-9_./@]*").fullmatch
-
-
-def _typed(text: str) -> tuple[Any, str]:
-    """(value, JSON) of one scalar text, as `fastyaml.scalar` reads it."""
-    if _NUMBER(text) is not None:
-        # JSON reads these spellings as YAML 1.1 does: the same int, the same float.
-        return (float(text) if "." in text else int(text)), text
-    if text[:1] == "'" and text[-1:] == "'" and text.count("'") == 2 and len(text) > 1:
-        body = text[1:-1]  # a quoted text with no quote inside: the text itself
-        return body, encode_basestring(body)
-    if _SAFE_PLAIN(text) is not None and fastyaml.untyped_first(text[0]):
-        return text, encode_basestring(text)  # a plain word no YAML resolver could take
-    if text in _EMPTY:
-        return _EMPTY[text], text
-    value = fastyaml.scalar(text)
-    return value, _json(value)
-
-
-def _json(value: Any) -> str:
-    """`_dumps(value)` for a scalar, without the encoder's setup."""
-    kind = type(value)
-    if kind is str:
-        return encode_basestring(value)
-    if kind is float:
-        if math.isfinite(value):
-            return float.__repr__(value)
-        return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
-    if kind is int:
-        return int.__repr__(value)
-    return _dumps(value)
