@@ -7,9 +7,11 @@ strict canonical reader (`fastyaml`), else the safe loader (`yamlio.loads`, ever
 check); then, unless the layout vouched for it, the compiled schema check (`fastschema`)
 or else jsonschema for the message.
 Big cold scans fork up to WORKERS processes (one per CPU this process may use); each
-streams its share of blobs through its own `git cat-file --batch` and appends cache lines,
-which the parent reads back as they land. Nothing crosses a process boundary but those
-checksummed JSON lines (never pickle), and whatever a worker fails to do, the parent does.
+streams its share of blobs (`share`: chunks of consecutive blobs) through its own
+`git cat-file --batch`, reads them with `analyze_all` (records of a known layout a batch at
+a time, `batches`; the answers are `analyze`'s) and appends cache lines, which the parent
+reads back as they land. Nothing crosses a process boundary but those checksummed JSON
+lines (never pickle), and whatever a worker fails to do, the parent does.
 """
 
 from __future__ import annotations
