@@ -15,7 +15,7 @@ import pytest
 from ledger.core import processes, record, yamlio
 from ledger.core.workspace import Workspace
 from ledger.errors import LedgerWarning
-from ledger.read import api, query, records, summary
+from ledger.read import api, query, records, summary, treebuild
 from ledger.read.sources import Selection, entries
 from support.query_helpers import commit, make, raw_commit, rid, write
 from support.repo import git
@@ -89,12 +89,12 @@ def test_summary_answers_as_a_full_scan_through_commits_and_edits(repo: Path) ->
     assert len(list(trees_dir(repo).iterdir())) == 1
     # A new commit: the summary of the new tree is patched from the last one, no full scan.
     commit(repo, *_runs(3, start=40))
-    real = summary._tree_entries
-    summary._tree_entries = lambda *a: pytest.fail("a full scan for one more commit")  # type: ignore[assignment]
+    real = treebuild._tree_entries
+    treebuild._tree_entries = lambda *a: pytest.fail("a full scan for one more commit")  # type: ignore[assignment]
     try:
         assert_same_answers(ws)
     finally:
-        summary._tree_entries = real  # type: ignore[assignment]
+        treebuild._tree_entries = real  # type: ignore[assignment]
     # A record deleted and one changed in a commit.
     (repo / "experiments/2026-11" / f"{rid(3)}.yaml").unlink()
     write(repo, make(4, auc=0.99))
