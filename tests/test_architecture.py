@@ -50,7 +50,7 @@ SUBPROCESS_CALLS = frozenset({"run", "Popen", "call", "check_call", "check_outpu
 # the library face, ledger.read.api (its types: api.Item, api.Loaded, api.Selection, ...).
 READ_PRIVATE = frozenset(
     {"records", "sources", "summary", "treeindex", "cache", "bulkread", "shapes", "fastyaml", "fastschema",
-     "batches", "columns", "slotschema", "treebuild",
+     "batches", "columns", "slotschema", "treebuild", "metriccolumn",
      "selected", "revision", "lookups", "pages"}  # the last four: api's parts, re-exported by it
 )  # fmt: skip
 # ...and what other modules may import from it: the face, and helpers that read nothing

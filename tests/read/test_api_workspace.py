@@ -15,7 +15,7 @@ import pytest
 from ledger.core import record, yamlio
 from ledger.core.workspace import Workspace
 from ledger.errors import LedgerError, RecordError, RunNotFound, UsageError
-from ledger.read import api
+from ledger.read import api, lookups
 from support.query_helpers import commit, make, rid, write
 from support.repo import git
 
@@ -127,6 +127,14 @@ def test_read_records_reads_a_branchs_changes_as_untrusted_input(repo: Path) -> 
     assert problems[bad_path].startswith(f"feature:{bad_path}: invalid YAML")
     assert "does not match its file name" in problems[record.record_path(rid(4))]
     assert api.read_records(ws, {}, "feature") == ({}, {})
+    # The same verdicts from the tree summary of the commit that holds those blobs (built
+    # the first time, then read), and read as before when the commit does not hold them.
+    head = git(repo, "rev-parse", "feature")
+    for _ in range(2):
+        assert api.read_records(ws, changes.changed, "feature", rev=head) == (parsed, problems)
+        assert lookups._from_summary(ws, changes.changed, "feature", head) == (parsed, problems)  # noqa: SLF001
+    elsewhere = api.read_records(ws, changes.changed, "feature", rev=git(repo, "rev-parse", "main"))
+    assert elsewhere == (parsed, problems)
 
 
 def test_settings_at_reads_ledger_yaml_as_a_commit_has_it(repo: Path) -> None:

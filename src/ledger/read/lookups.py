@@ -10,10 +10,12 @@ from typing import Any
 
 from ledger import gitstore
 from ledger.core import config as _config
-from ledger.core import yamlio
+from ledger.core import record, yamlio
 from ledger.core.workspace import Workspace
 from ledger.errors import LedgerError, RecordError
-from ledger.read.records import Item, Loaded, parse_record, scan_entries
+from ledger.read import summary, treeindex
+from ledger.read.records import Item, Loaded, mismatch, parse_record, scan_entries
+from ledger.read.records import _error as records_error
 from ledger.read.selected import scan_items, shown
 from ledger.read.sources import (
     Progress,
@@ -58,16 +60,24 @@ def validate_record(rec: dict[str, Any], source: str) -> None:
 
 
 def read_records(
-    ws: Workspace, blobs: Mapping[str, str], label: str
+    ws: Workspace, blobs: Mapping[str, str], label: str, rev: str | None = None
 ) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
     """Read the records at the given blobs (path -> blob id, e.g. `Changes.changed`) as
     untrusted input: (path -> record, for each that parses and validates with an id that
-    matches its path; path -> one-line problem, for the rest). Messages name `label:path`."""
-    parsed: dict[str, dict[str, Any]] = {}
-    problems: dict[str, str] = {}
+    matches its path; path -> one-line problem, for the rest). Messages name `label:path`.
+
+    With `rev`, the commit whose tree holds those blobs at those paths, the verdicts come
+    from that tree's summary (the read path's own, kept in its cache) when it has them all:
+    the same verdicts, without parsing again what a query already read."""
     paths = sorted(blobs)
     if not paths:
-        return parsed, problems
+        return {}, {}
+    if rev is not None:
+        found = _from_summary(ws, blobs, label, rev)
+        if found is not None:
+            return found
+    parsed: dict[str, dict[str, Any]] = {}
+    problems: dict[str, str] = {}
     contents = gitstore.read_blobs(ws.root, [blobs[p] for p in paths], yamlio.MAX_BYTES)
     for path, (_, data) in zip(paths, contents, strict=True):
         source = f"{label}:{path}"
@@ -77,6 +87,37 @@ def read_records(
             parsed[path] = parse_record(data, source, path)
         except RecordError as exc:
             problems[path] = str(exc)
+    return parsed, problems
+
+
+def _from_summary(
+    ws: Workspace, blobs: Mapping[str, str], label: str, rev: str
+) -> tuple[dict[str, dict[str, Any]], dict[str, str]] | None:
+    """`read_records`' answer from the summary of `rev`'s tree; None when it cannot give
+    all of it (no summary, a path it does not hold at that blob, a damaged part)."""
+    view = summary.view(ws, Selection(rev=rev, worktree=False))
+    if view is None:
+        return None
+    try:
+        ids = [run_id for run_id in map(record.run_id_from_path, blobs) if run_id]
+        rows = {}
+        for i in view.summary.find(ids):
+            path, blob, _ = view.summary.row(i)
+            rows[path] = (i, blob)
+        warned = dict(view.summary.warnings())
+        parsed: dict[str, dict[str, Any]] = {}
+        problems: dict[str, str] = {}
+        for path in sorted(blobs):
+            source = f"{label}:{path}"
+            if path in rows and rows[path][1] == blobs[path]:
+                parsed[path] = view.item(rows[path][0]).record
+            elif path in warned and path not in rows:
+                why = warned[path]
+                problems[path] = str(mismatch(why["m"], source) if "m" in why else records_error(why, source))
+            else:
+                return None
+    except (treeindex.Damaged, RecordError):
+        return None
     return parsed, problems
 
 

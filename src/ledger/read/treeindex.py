@@ -28,7 +28,7 @@ offset (checked there too), or read again from git.
 
 from __future__ import annotations
 
-import array
+import bisect
 import json
 import os
 import tempfile
@@ -38,13 +38,11 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from ledger.read.metriccolumn import HAS_KEY, Column, Damaged
+
 MAGIC = b"ledger-tree-summary 4\n"  # 4: metric columns as doubles, statuses, order
 MAX_COLUMNS = 64  # metric columns per summary (a record set with more ranks from heads)
 KEEP = 4  # summaries kept per cache key (the trees most recently asked for)
-
-
-class Damaged(Exception):
-    """A part of a summary fails its check: answer without the summary."""
 
 
 Reader = Callable[[int, int], bytes]  # (offset in the body, size) -> bytes
@@ -90,15 +88,39 @@ class Summary:
     def __len__(self) -> int:
         return self.count
 
+    def starts(self) -> list[int]:
+        """Where each row starts in the `rows` section (and where the section ends)."""
+        if self._starts is None:
+            try:
+                starts = json.loads(self.section("o") or b"[]")
+            except (ValueError, UnicodeDecodeError):
+                raise Damaged("o") from None
+            if not isinstance(starts, list) or len(starts) != self.count + 1:
+                raise Damaged("o")
+            self._starts = starts
+        return self._starts
+
+    def _searched(self) -> bytes:
+        """The `rows` section for a search, checked, kept only if it was already loaded
+        (a search over 100,000 rows does not keep 50 MB alive)."""
+        if "rows" in self._sections or "rows" not in self.table:
+            return self.section("rows") or b""
+        at, size, crc = self.table["rows"]
+        data = self.read(at, size)
+        if len(data) != size or zlib.crc32(data) != crc:
+            raise Damaged("rows")
+        return data
+
+    def _row_of(self, at: int) -> int:
+        """The row that holds byte `at` of the `rows` section."""
+        return bisect.bisect_right(self.starts(), at) - 1
+
     def _line(self, i: int) -> bytes:
         if self._rows is not None:
             return self._rows[i]
-        if self._starts is None:
-            self._starts = json.loads(self.section("o") or b"[]")
-            if len(self._starts) != self.count + 1:
-                raise Damaged("o")
-        at = self.table["rows"][0] + self._starts[i]
-        line = self.read(at, self._starts[i + 1] - self._starts[i] - 1)
+        starts = self.starts()
+        at = self.table["rows"][0] + starts[i]
+        line = self.read(at, starts[i + 1] - starts[i] - 1)
         if line[8:9] != b" " or line[:8] != b"%08x" % zlib.crc32(line[9:]):
             raise Damaged("a row")
         return line
@@ -139,20 +161,17 @@ class Summary:
             return bytes(self.count) if self.complete else None
         if len(data) != self.count * 9:
             raise Damaged(metric)
-        return data[: self.count].translate(_HAS_KEY)
+        return data[: self.count].translate(HAS_KEY)
 
     def rows_with(self, needle: bytes) -> list[int]:
         """The rows whose line holds `needle` (a cheap cut: callers check the heads)."""
-        data = self.section("rows") or b""
+        data = self._searched()
         found = []
         at = data.find(needle)
         while at >= 0:
-            row = data.count(b"\n", 0, at)
+            row = self._row_of(at)
             found.append(row)
-            end = data.find(b"\n", at)
-            if end < 0:
-                break
-            at = data.find(needle, end)
+            at = data.find(needle, self.starts()[row + 1])
         return found
 
     def columns(self) -> dict[str, Column]:
@@ -195,13 +214,13 @@ class Summary:
 
     def find(self, run_ids: Iterable[str]) -> set[int]:
         """The rows of these run ids (a record path ends in `/<id>.yaml`)."""
-        data = self.section("rows") or b""
+        data = self._searched()
         found = set()
         for run_id in run_ids:
             needle = f"/{run_id}.yaml\t".encode()
             at = data.find(needle)
             while at >= 0:
-                found.add(data.count(b"\n", 0, at))
+                found.add(self._row_of(at))
                 at = data.find(needle, at + 1)
         return found
 
@@ -210,64 +229,6 @@ def row_line(path: str, blob: str, offset: int, head_json: bytes) -> bytes:
     """One row of the `rows` section, with its own checksum."""
     rest = f"{path}\t{blob}\t{offset}\t".encode() + head_json
     return b"%08x " % zlib.crc32(rest) + rest
-
-
-_HAS_KEY = bytes([0, 1, 1]) + bytes(253)  # presence byte -> 1 where the run has the key
-
-
-class Column:
-    """One metric's values while a summary is built, 9 bytes a run: a presence byte (0: the
-    run has no such metric, 1: a value, 2: the key with null or a non-number), and the value
-    as a double (0.0 where it has none)."""
-
-    __slots__ = ("present", "values")
-
-    def __init__(self) -> None:
-        self.present = bytearray()
-        self.values = array.array("d")
-
-    def __len__(self) -> int:
-        return len(self.present)
-
-    def append(self, value: float | None, has_key: bool = True) -> None:
-        self.present.append(1 if value is not None else 2 if has_key else 0)
-        self.values.append(0.0 if value is None else value)
-
-    def pad(self, count: int) -> None:
-        """Runs without the metric up to `count` runs."""
-        if count > len(self.present):
-            missing = count - len(self.present)
-            self.present.extend(bytes(missing))
-            self.values.extend(array.array("d", bytes(8 * missing)))
-
-    def extend(self, other: Column) -> None:
-        self.present += other.present
-        self.values += other.values
-
-    def take(self, rows: Sequence[int]) -> Column:
-        out = Column()
-        out.present = bytearray(self.present[i] for i in rows)
-        out.values = array.array("d", [self.values[i] for i in rows])
-        return out
-
-    def filled(self) -> int:
-        return len(self.present) - self.present.count(0)
-
-    def numbers(self) -> list[float | None]:
-        """Each run's value (None where it has none)."""
-        return [v if p == 1 else None for v, p in zip(self.values, self.present)]
-
-    def encode(self) -> bytes:
-        return bytes(self.present) + self.values.tobytes()
-
-    @classmethod
-    def decode(cls, data: bytes, count: int, name: str = "") -> Column:
-        if len(data) != count * 9 or data[:count].translate(None, b"\x00\x01\x02"):
-            raise Damaged(name)
-        out = cls()
-        out.present = bytearray(data[:count])
-        out.values.frombytes(data[count:])
-        return out
 
 
 def newest_first(started: Sequence[str], ids: Sequence[str]) -> list[int]:

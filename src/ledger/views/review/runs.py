@@ -53,7 +53,7 @@ def compared(ws: Workspace, base: str, head: str) -> Compared:
     touched = {path: blob for path, blob in changes.changed.items() if record.run_id_from_path(path)}
     before = {path: changes.before[path] for path in touched if path in changes.before}
     removed = sorted(run_id for run_id in map(record.run_id_from_path, changes.removed) if run_id)
-    new, invalid = api.read_records(ws, touched, head)
+    new, invalid = api.read_records(ws, touched, head, rev=head_commit)
     old, _ = api.read_records(ws, before, "base")
     base_runs = api.RevisionRuns(ws, Selection(rev=base_commit, worktree=False))
     return Compared(
