@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from ledger.read.filter import _tokens, compile_filter
+from ledger.read.filter import compile_filter, tokenize
 from ledger.ui import prefilter
 
 ODD = [
@@ -26,7 +26,7 @@ ODD = [
 def test_the_tokens_are_the_filter_grammars(expr: str) -> None:
     ours = prefilter.tokens(expr)
     assert ours is not None
-    assert [(t.kind, t.text, t.start) for t in ours] == [(t.kind, t.text, t.pos) for t in _tokens(expr)[:-1]]
+    assert [(t.kind, t.text, t.start) for t in ours] == [(t.kind, t.text, t.pos) for t in tokenize(expr)[:-1]]
 
 
 def test_only_a_top_level_and_splits() -> None:

@@ -78,9 +78,12 @@ class _Tok:
     kind: str
     text: str
     pos: int
+    end: int = -1  # where the token ends (and the next may start)
 
 
-def _tokens(expr: str) -> list[_Tok]:
+def tokenize(expr: str) -> list[_Tok]:
+    """The tokens of a `--where` expression, then an "end" token; FilterError when it does
+    not tokenize (what the UI's prefilter splits expressions with, too)."""
     out: list[_Tok] = []
     pos = 0
     while pos < len(expr):
@@ -94,7 +97,7 @@ def _tokens(expr: str) -> list[_Tok]:
             raise _error(expr, start, f"unexpected character {expr[start]!r}")
         kind = match.lastgroup or ""
         start = match.start(kind)
-        out.append(_Tok(kind, match.group(kind), start))
+        out.append(_Tok(kind, match.group(kind), start, match.end()))
         pos = match.end()
     out.append(_Tok("end", "", len(expr)))
     return out
@@ -114,7 +117,7 @@ def _unquote(text: str) -> str:
 # ---------------------------------------------------------------------------- values
 
 
-_NUMERIC = re.compile(r"\s*[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\s*\Z")
+NUMERIC_TEXT = re.compile(r"\s*[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\s*\Z")
 
 
 def _number(value: Any) -> float | None:
@@ -123,7 +126,7 @@ def _number(value: Any) -> float | None:
         return None
     if isinstance(value, (int, float)):
         return float(value)
-    if isinstance(value, str) and _NUMERIC.match(value):
+    if isinstance(value, str) and NUMERIC_TEXT.match(value):
         return float(value)
     return None
 
@@ -179,7 +182,7 @@ def _like(pattern: str, insensitive: bool) -> Callable[[str], bool]:
 class _Parser:
     def __init__(self, expr: str):
         self.expr = expr
-        self.toks = _tokens(expr)
+        self.toks = tokenize(expr)
         self.i = 0
         self.fields: set[str] = set()
         self.case_free = False  # the last field read compares without case (statuses)

@@ -23,22 +23,8 @@ import re
 from dataclasses import dataclass, field
 
 from ledger.read.api import HEAD_FIELDS
-from ledger.read.filter import Filter, FilterError, compile_filter
+from ledger.read.filter import NUMERIC_TEXT, Filter, FilterError, compile_filter, tokenize
 
-# The filter grammar's tokens (`read.filter`; tests pin the two together). Only used to find
-# the top-level `and`s and to read a conjunct's shape; its meaning comes from compile_filter.
-_TOKEN = re.compile(
-    r"""\s*(?:
-      (?P<number>[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?(?![\w.]))
-    | (?P<string>'(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.)*")
-    | (?P<op>==|!=|<>|<=|>=|=|<|>)
-    | (?P<punct>[(),])
-    | (?P<name>(?:[A-Za-z_][\w/:-]*|`[^`]*`)(?:\.(?:[A-Za-z_0-9][\w/:-]*|`[^`]*`|"[^"]*"))*)
-    )""",
-    re.VERBOSE,
-)
-# A text the filter compares as a number (`read.filter._NUMERIC`): never a needle.
-_NUMERIC = re.compile(r"\s*[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\s*\Z")
 _PLAIN = re.compile(r"[ !#-\[\]-~]+\Z")  # printable ASCII but `"` and `\`: never escaped in JSON
 
 
@@ -64,17 +50,13 @@ class Plan:
 
 
 def tokens(expr: str) -> list[Token] | None:
-    """The expression's tokens, or None when it does not tokenize (compile_filter says why)."""
-    out: list[Token] = []
-    pos = 0
-    while expr[pos:].strip():
-        match = _TOKEN.match(expr, pos)
-        if not match or match.end() == pos:
-            return None
-        kind = match.lastgroup or ""
-        out.append(Token(kind, match.group(kind), match.start(kind), match.end()))
-        pos = match.end()
-    return out
+    """The expression's tokens (the filter grammar's own tokenizer), or None when it does
+    not tokenize (compile_filter says why)."""
+    try:
+        found = tokenize(expr)
+    except FilterError:
+        return None
+    return [Token(tok.kind, tok.text, tok.pos, tok.end) for tok in found if tok.kind != "end"]
 
 
 def conjuncts(expr: str) -> list[str]:
@@ -139,7 +121,7 @@ def _needles(part: str, found: Filter) -> tuple[bytes, ...]:
         text = literal[1:-1]
         if "\\" in text or "''" in text or not _PLAIN.match(text or "\\"):
             return ()
-        if _NUMERIC.match(text) or text in ("true", "false"):
+        if NUMERIC_TEXT.match(text) or text in ("true", "false"):
             return ()  # compared as a number, or equal to a boolean: spelled otherwise
         out.append(b'"' + text.encode("ascii") + b'"')
     return tuple(out)
