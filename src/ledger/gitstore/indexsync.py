@@ -28,6 +28,7 @@ from pathlib import Path
 
 from ledger.errors import CommitError
 from ledger.gitstore.core import _git, common_dir, git_dir
+from ledger.gitstore.read import ls_tree_paths
 
 JOURNAL = "ledger-index.json"
 WAIT_S = 10.0  # how long to wait for another git command's index lock
@@ -262,13 +263,9 @@ def repair(root: Path, prefix: str) -> list[str]:
 
 
 def blobs_at(root: Path, rev: str, paths: list[str]) -> dict[str, str | None]:
-    out = _git(root, "ls-tree", "-z", "--full-tree", rev, "--", *paths, check=False) if paths else b""
+    """path -> its blob id at `rev`, None where `rev` has no file there."""
     found: dict[str, str | None] = {p: None for p in paths}
-    for item in out.split(b"\0"):
-        meta, _, name = item.partition(b"\t")
-        parts = meta.split()
-        if len(parts) == 3:
-            found[name.decode("utf-8", "replace")] = parts[2].decode()
+    found.update(ls_tree_paths(root, rev, paths))
     return found
 
 
