@@ -16,7 +16,7 @@ import functools
 import math
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from ledger.core.fields import flatten
@@ -98,30 +98,31 @@ class Query:
         metrics = {ref for ref in found.refs if ref[0] == "metric"}
         others = set(found.refs - metrics)
         if found.fields <= HEAD_FIELDS:
-            rows = []
-            for i, head in snap.heads(everyone):
-                if metrics:
-                    seen.add_head(head)
-                    metrics = {ref for ref in metrics if not seen.has(*ref)}
-                if found(head):
-                    rows.append(i)
-            return rows
+            return self._on_heads(everyone, found, metrics, seen)
         plan = prefilter.plan(found)
         if plan.on_head:
-            candidates = []
-            for i, head in snap.heads(everyone):
-                if metrics:
-                    seen.add_head(head)
-                    metrics = {ref for ref in metrics if not seen.has(*ref)}
-                if all(part(head) for part in plan.on_head):
-                    candidates.append(i)
-            everyone = candidates
+            everyone = self._on_heads(everyone, lambda head: all(part(head) for part in plan.on_head), metrics, seen)
         rows = []
         for i, rec in snap.wholes(everyone, plan.may_match if plan.needles else None):
             if others:
                 seen.add_record(rec)
                 others = {ref for ref in others if not seen.has(*ref)}
             if found(rec):
+                rows.append(i)
+        return rows
+
+    def _on_heads(
+        self, positions: Iterable[int], keep: Callable[[dict[str, Any]], bool], metrics: set[tuple[str, str]],
+        seen: Known,
+    ) -> list[int]:  # fmt: skip
+        """The positions whose head `keep` takes; `seen` learns the metric names the heads
+        have until it knows all of `metrics`."""
+        rows = []
+        for i, head in self.snap.heads(positions):
+            if metrics:
+                seen.add_head(head)
+                metrics = {ref for ref in metrics if not seen.has(*ref)}
+            if keep(head):
                 rows.append(i)
         return rows
 
