@@ -341,14 +341,6 @@ def from_worktree(ws: Workspace) -> list[Loaded]:
     return _sorted(scan_entries(ws, worktree_entries(ws)))
 
 
-def dedupe(items: Iterable[Loaded]) -> list[Loaded]:
-    """One entry per run id; a later item wins over an earlier one."""
-    by_id: dict[str, Loaded] = {}
-    for item in items:
-        by_id[item.record["id"]] = item
-    return sorted(by_id.values(), key=lambda item: item.record["id"])
-
-
 def _fields(item: Loaded | Item) -> dict[str, Any]:
     return item.head if isinstance(item, Item) else item.record
 
